@@ -1,0 +1,54 @@
+"""Config of the learner and the replay store (no rclpy here)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+def _f(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    """The zarr replay store and its RAM sampler."""
+
+    chunk_rows: int = _f(4096, "zarr chunk length in rows (explicit; never auto)")
+    symmetric: bool = _f(True, "RLPD: half of each batch from the prior set (operator steps, demos)")
+    rlif_keep_operator_steps: bool = _f(True, "train RL on operator-driven steps too (HIL-SERL); "
+                                              "False = only policy steps (RLIF reference code)")
+
+    def validate(self) -> None:
+        if self.chunk_rows < 1:
+            raise ValueError("replay.chunk_rows must be >= 1")
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """RLPD-style SAC and the imitation baselines."""
+
+    algo: Literal["rlpd", "bc", "hg-dagger", "dagger"] = _f("rlpd", "learning method")
+    reward: Literal["rlif", "task", "rlif+task"] = _f("rlif", "reward computed at sample time")
+    n_critics: int = _f(10, "critic ensemble size")
+    critic_subset: int = _f(2, "target = min over a random subset of this many critics")
+    hidden: tuple[int, ...] = _f((256, 256), "MLP hidden sizes (actor and critics)")
+    lr: float = _f(3e-4, "Adam learning rate (actor, critics, temperature)")
+    tau: float = _f(0.005, "soft target update rate")
+    gamma: float = _f(0.99, "discount")
+    batch_size: int = _f(256, "batch size per update")
+    utd: int = _f(4, "updates per environment step (update-to-data ratio)")
+    init_temperature: float = _f(1.0, "initial SAC temperature")
+    target_entropy: float | None = _f(None, "entropy target; None = -|A|/2")
+    backup_entropy: bool = _f(False, "include the entropy term in the critic backup")
+    warmup_rows: int = _f(500, "no updates before the store holds this many rows")
+    device: str = _f("auto", "torch device: auto | cpu | cuda")
+    threads: int = _f(0, "torch CPU threads; 0 = all cores")
+    seed: int = _f(0, "learner RNG seed (offset by the run seed)")
+
+    def validate(self) -> None:
+        if self.n_critics < 1 or not 1 <= self.critic_subset <= self.n_critics:
+            raise ValueError("agent: need n_critics >= 1 and 1 <= critic_subset <= n_critics")
+        if self.batch_size < 2 or self.utd < 1:
+            raise ValueError("agent: batch_size must be >= 2 and utd >= 1")
+        if not 0 < self.gamma < 1 or not 0 < self.tau <= 1:
+            raise ValueError("agent: gamma must be in (0, 1) and tau in (0, 1]")

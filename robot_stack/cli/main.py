@@ -1,0 +1,71 @@
+"""`rlif` command line: one subcommand per module in this package, each with `register(sub)`.
+
+Conventions every subcommand follows:
+- `--json` prints one JSON object as the last line of stdout (progress goes to stderr);
+- commands that write take `--run-dir D` (default `runs/<timestamp>-<profile>/`);
+- expected failures (bad config, missing device, corrupt file) print one clear line, no
+  traceback, and exit non-zero (2 for usage/config errors, 1 for a failed check).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# Subcommand modules, in `rlif --help` order. A module that fails to import (e.g. an optional
+# dependency missing on this machine) is listed with the reason instead of breaking the CLI.
+COMMANDS = ("train", "up", "experiment", "eval", "teleop", "serve", "store", "bench", "sim", "doctor", "config")
+
+
+class CliError(Exception):
+    """An expected failure: printed as one line, exit code `code`."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rlif",
+        description="RLIF cell: a Franka arm learns peg insertion from operator interventions.",
+        epilog="`rlif COMMAND --help` for a command's options.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"robot_stack.cli.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"robot_stack.cli.{name}":
+                continue  # not built yet
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    from robot_stack.config import ConfigError
+
+    try:
+        rc = args.func(args)
+    except ConfigError as e:
+        print(f"rlif {args.command}: {e}", file=sys.stderr)
+        return 2
+    except CliError as e:
+        print(f"rlif {args.command}: {e}", file=sys.stderr)
+        return e.code
+    except KeyboardInterrupt:
+        print(f"rlif {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""The topic contract (DESIGN.md "ROS 2 graph"): every topic's name, type, QoS and packing.
+
+Nothing else in the project hard-codes a topic name or a QoS: nodes take `TopicSpec`s from here
+and use `pack_*` / `unpack_*` to go between messages and the small dataclasses below.
+
+Every `*MultiArray` carries one `layout.dim` entry per value, whose `label` names it
+(`episode, step, ...` first), so receivers match by key, never by arrival order, and a message
+of the wrong length or labels is rejected with a `TopicError` saying what differs.
+
+QoS decisions: control-loop topics are RELIABLE + VOLATILE, depth 10 (an outside program with
+rclpy's default QoS can publish on them, e.g. `teleop/intervening` with `--operator none`);
+`policy_weights` is TRANSIENT_LOCAL depth 1 so an actor that starts late still gets the latest
+weights; `events` keeps depth 100 so bursts are not dropped.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from geometry_msgs.msg import TwistStamped
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Joy
+from std_msgs.msg import Bool, Float64MultiArray, MultiArrayDimension, String, UInt8MultiArray
+
+from learner.replay import Source
+
+NAMESPACE = "/rlif"
+
+
+class TopicError(ValueError):
+    """A message does not match its topic's contract (length, labels, values, JSON)."""
+
+
+def _qos(depth: int = 10, latched: bool = False) -> QoSProfile:
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL if latched else DurabilityPolicy.VOLATILE,
+    )
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    msg_type: type
+    depth: int = 10
+    latched: bool = False
+    doc: str = ""
+
+    @property
+    def qos(self) -> QoSProfile:
+        return _qos(self.depth, self.latched)
+
+
+OBSERVATION = TopicSpec(f"{NAMESPACE}/observation", Float64MultiArray,
+                        doc="[episode, step, t, obs...] cell -> actor, recorder, supervisor")
+POLICY_ACTION = TopicSpec(f"{NAMESPACE}/policy_action", Float64MultiArray,
+                          doc="[episode, step, a...] actor -> mux")
+TELEOP_TWIST = TopicSpec(f"{NAMESPACE}/teleop/twist", TwistStamped,
+                         doc="operator action, already in action units [-1, 1] -> mux")
+TELEOP_INTERVENING = TopicSpec(f"{NAMESPACE}/teleop/intervening", Bool,
+                               doc="operator drives; on change + 10 Hz heartbeat -> mux")
+TELEOP_JOY = TopicSpec(f"{NAMESPACE}/teleop/joy", Joy, doc="raw axes and buttons -> dashboard, logs")
+COMMAND = TopicSpec(f"{NAMESPACE}/command", Float64MultiArray,
+                    doc="[episode, step, source, a...] source 0 policy, 1 human, 2 hold; mux -> cell, recorder")
+EVENTS = TopicSpec(f"{NAMESPACE}/events", String, depth=100, doc="one JSON object per event, anyone -> all")
+POLICY_WEIGHTS = TopicSpec(f"{NAMESPACE}/policy_weights", UInt8MultiArray, depth=1, latched=True,
+                           doc="safetensors bytes of the actor, learner -> actor")
+STATUS = TopicSpec(f"{NAMESPACE}/status", String, doc="JSON heartbeat (2 Hz) of each node -> supervisor")
+
+ALL_TOPICS = (OBSERVATION, POLICY_ACTION, TELEOP_TWIST, TELEOP_INTERVENING, TELEOP_JOY,
+              COMMAND, EVENTS, POLICY_WEIGHTS, STATUS)
+
+# Action labels in the twist's field order (twist.linear.xyz, twist.angular.xyz).
+TWIST_LABELS = ("x", "y", "z", "rx", "ry", "rz")
+
+
+# ---------------------------------------------------------------- core dataclasses
+@dataclass(frozen=True)
+class Observation:
+    episode: int
+    step: int
+    t: float  # s since the episode started (cell clock)
+    obs: np.ndarray  # float32, labelled by the cell's obs_labels
+
+
+@dataclass(frozen=True)
+class PolicyAction:
+    episode: int
+    step: int
+    action: np.ndarray  # float32 in [-1, 1]
+
+
+@dataclass(frozen=True)
+class Command:
+    episode: int
+    step: int
+    source: Source
+    action: np.ndarray  # float32 in [-1, 1]; zeros when source is HOLD
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # episode_start | episode_end | success | abort | estop | estop_clear | fault | ...
+    data: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # node name
+
+
+# ---------------------------------------------------------------- MultiArray helpers
+def _labelled(values: Sequence[float], labels: Sequence[str]) -> Float64MultiArray:
+    msg = Float64MultiArray()
+    msg.layout.dim = [MultiArrayDimension(label=lab, size=1, stride=1) for lab in labels]
+    msg.data = [float(v) for v in values]
+    return msg
+
+
+def _check_labels(msg: Float64MultiArray, expected: Sequence[str], topic: TopicSpec) -> np.ndarray:
+    data = np.asarray(msg.data, dtype=np.float64)
+    labels = tuple(d.label for d in msg.layout.dim)
+    if len(data) != len(expected):
+        raise TopicError(f"{topic.name}: expected {len(expected)} values {list(expected)}, got {len(data)}")
+    if labels != tuple(expected):
+        diff = [(i, a, b) for i, (a, b) in enumerate(zip(labels, expected)) if a != b]
+        if len(labels) != len(expected):
+            raise TopicError(f"{topic.name}: expected {len(expected)} labels, got {len(labels)} {list(labels)}")
+        i, got, want = diff[0]
+        raise TopicError(f"{topic.name}: label {i} is {got!r}, expected {want!r} (labels {list(expected)})")
+    return data
+
+
+def _key(data: np.ndarray, topic: TopicSpec) -> tuple[int, int]:
+    ep, st = data[0], data[1]
+    if not (np.isfinite(ep) and np.isfinite(st)) or ep != int(ep) or st != int(st) or ep < 0 or st < 0:
+        raise TopicError(f"{topic.name}: episode/step must be non-negative integers, got {ep}, {st}")
+    return int(ep), int(st)
+
+
+def observation_labels(obs_labels: Sequence[str]) -> tuple[str, ...]:
+    return ("episode", "step", "t", *obs_labels)
+
+
+def pack_observation(o: Observation, obs_labels: Sequence[str]) -> Float64MultiArray:
+    if len(o.obs) != len(obs_labels):
+        raise TopicError(f"{OBSERVATION.name}: obs has {len(o.obs)} values for {len(obs_labels)} labels")
+    return _labelled([o.episode, o.step, o.t, *o.obs], observation_labels(obs_labels))
+
+
+def unpack_observation(msg: Float64MultiArray, obs_labels: Sequence[str]) -> Observation:
+    data = _check_labels(msg, observation_labels(obs_labels), OBSERVATION)
+    ep, st = _key(data, OBSERVATION)
+    return Observation(ep, st, float(data[2]), data[3:].astype(np.float32))
+
+
+def policy_action_labels(action_labels: Sequence[str]) -> tuple[str, ...]:
+    return ("episode", "step", *action_labels)
+
+
+def pack_policy_action(p: PolicyAction, action_labels: Sequence[str]) -> Float64MultiArray:
+    return _labelled([p.episode, p.step, *p.action], policy_action_labels(action_labels))
+
+
+def unpack_policy_action(msg: Float64MultiArray, action_labels: Sequence[str]) -> PolicyAction:
+    """Non-finite action values are passed through: the mux, not the wire, decides to hold."""
+    data = _check_labels(msg, policy_action_labels(action_labels), POLICY_ACTION)
+    ep, st = _key(data, POLICY_ACTION)
+    return PolicyAction(ep, st, data[2:].astype(np.float32))
+
+
+def command_labels(action_labels: Sequence[str]) -> tuple[str, ...]:
+    return ("episode", "step", "source", *action_labels)
+
+
+def pack_command(c: Command, action_labels: Sequence[str]) -> Float64MultiArray:
+    return _labelled([c.episode, c.step, int(c.source), *c.action], command_labels(action_labels))
+
+
+def unpack_command(msg: Float64MultiArray, action_labels: Sequence[str]) -> Command:
+    data = _check_labels(msg, command_labels(action_labels), COMMAND)
+    ep, st = _key(data, COMMAND)
+    try:
+        source = Source(int(data[2]))
+    except ValueError:
+        raise TopicError(f"{COMMAND.name}: source {data[2]} is not one of {[int(s) for s in Source]}") from None
+    return Command(ep, st, source, data[3:].astype(np.float32))
+
+
+# ---------------------------------------------------------------- teleop
+def pack_twist(action6: Sequence[float], stamp_s: float, frame_id: str = "hole") -> TwistStamped:
+    """`action6` in action units, order x y z rx ry rz (missing trailing axes = 0)."""
+    a = list(action6) + [0.0] * (6 - len(action6))
+    msg = TwistStamped()
+    msg.header.frame_id = frame_id
+    msg.header.stamp.sec = int(stamp_s)
+    msg.header.stamp.nanosec = int((stamp_s - int(stamp_s)) * 1e9)
+    msg.twist.linear.x, msg.twist.linear.y, msg.twist.linear.z = (float(v) for v in a[:3])
+    msg.twist.angular.x, msg.twist.angular.y, msg.twist.angular.z = (float(v) for v in a[3:6])
+    return msg
+
+
+def unpack_twist(msg: TwistStamped) -> tuple[np.ndarray, float]:
+    """Returns (6 action units x y z rx ry rz, stamp in s)."""
+    lin, ang = msg.twist.linear, msg.twist.angular
+    a = np.array([lin.x, lin.y, lin.z, ang.x, ang.y, ang.z], dtype=np.float32)
+    return a, msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+
+
+def pack_intervening(flag: bool) -> Bool:
+    return Bool(data=bool(flag))
+
+
+def unpack_intervening(msg: Bool) -> bool:
+    return bool(msg.data)
+
+
+def pack_joy(axes: Sequence[float], buttons: Sequence[int], stamp_s: float) -> Joy:
+    msg = Joy()
+    msg.header.stamp.sec = int(stamp_s)
+    msg.header.stamp.nanosec = int((stamp_s - int(stamp_s)) * 1e9)
+    msg.axes = [float(a) for a in axes]
+    msg.buttons = [int(b) for b in buttons]
+    return msg
+
+
+def unpack_joy(msg: Joy) -> tuple[np.ndarray, list[int]]:
+    return np.asarray(msg.axes, dtype=np.float32), list(msg.buttons)
+
+
+# ---------------------------------------------------------------- JSON topics
+def pack_event(e: Event) -> String:
+    return String(data=json.dumps({"kind": e.kind, "source": e.source, **e.data}))
+
+
+def unpack_event(msg: String) -> Event:
+    d = _json(msg, EVENTS)
+    kind = d.pop("kind", None)
+    if not isinstance(kind, str) or not kind:
+        raise TopicError(f"{EVENTS.name}: event JSON needs a non-empty 'kind', got {msg.data[:200]!r}")
+    return Event(kind, d, str(d.pop("source", "")))
+
+
+def pack_status(node: str, status: dict[str, Any]) -> String:
+    return String(data=json.dumps({"node": node, **status}))
+
+
+def unpack_status(msg: String) -> dict[str, Any]:
+    d = _json(msg, STATUS)
+    if not isinstance(d.get("node"), str):
+        raise TopicError(f"{STATUS.name}: status JSON needs a 'node' name, got {msg.data[:200]!r}")
+    return d
+
+
+def _json(msg: String, topic: TopicSpec) -> dict[str, Any]:
+    try:
+        d = json.loads(msg.data)
+    except json.JSONDecodeError as e:
+        raise TopicError(f"{topic.name}: not JSON ({e}): {msg.data[:200]!r}") from None
+    if not isinstance(d, dict):
+        raise TopicError(f"{topic.name}: expected a JSON object, got {msg.data[:200]!r}")
+    return d
+
+
+# ---------------------------------------------------------------- weights
+WEIGHTS_LABEL = "safetensors"
+
+
+def pack_weights(blob: bytes) -> UInt8MultiArray:
+    msg = UInt8MultiArray()
+    msg.layout.dim = [MultiArrayDimension(label=WEIGHTS_LABEL, size=len(blob), stride=len(blob))]
+    msg.data = blob  # rosidl accepts bytes for uint8[] without a Python-level copy per element
+    return msg
+
+
+def unpack_weights(msg: UInt8MultiArray) -> bytes:
+    labels = [d.label for d in msg.layout.dim]
+    if labels != [WEIGHTS_LABEL]:
+        raise TopicError(f"{POLICY_WEIGHTS.name}: expected layout label [{WEIGHTS_LABEL!r}], got {labels}")
+    blob = bytes(msg.data)
+    if len(blob) != msg.layout.dim[0].size:
+        raise TopicError(f"{POLICY_WEIGHTS.name}: {len(blob)} bytes, layout says {msg.layout.dim[0].size}")
+    return blob

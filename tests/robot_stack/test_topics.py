@@ -1,0 +1,109 @@
+"""Round trips for every topic of the contract, and rejection of malformed messages."""
+import json
+
+import numpy as np
+import pytest
+
+from learner.replay import Source
+from robot_stack import topics as T
+
+pytestmark = pytest.mark.unit
+
+OBS = tuple(f"o{i}" for i in range(18))
+ACT = ("x", "y", "z", "rx", "ry", "rz")
+
+
+def test_every_topic_is_namespaced_and_unique():
+    names = [t.name for t in T.ALL_TOPICS]
+    assert len(set(names)) == len(names)
+    assert all(n.startswith("/rlif/") for n in names)
+    assert T.POLICY_WEIGHTS.latched and T.POLICY_WEIGHTS.depth == 1
+    assert not T.TELEOP_INTERVENING.latched  # outside programs with default QoS must match
+
+
+def test_observation_round_trip_and_labels():
+    o = T.Observation(3, 17, 1.7, np.arange(18, dtype=np.float32) / 7)
+    msg = T.pack_observation(o, OBS)
+    assert [d.label for d in msg.layout.dim][:3] == ["episode", "step", "t"]
+    back = T.unpack_observation(msg, OBS)
+    assert (back.episode, back.step, back.t) == (3, 17, 1.7)
+    np.testing.assert_allclose(back.obs, o.obs, rtol=1e-6)
+    assert back.obs.dtype == np.float32
+
+
+def test_policy_action_and_command_round_trip():
+    a = np.array([0.1, -0.2, 0.3, 0, 0.5, -1], dtype=np.float32)
+    p = T.unpack_policy_action(T.pack_policy_action(T.PolicyAction(1, 2, a), ACT), ACT)
+    assert (p.episode, p.step) == (1, 2)
+    np.testing.assert_allclose(p.action, a)
+    for src in Source:
+        c = T.unpack_command(T.pack_command(T.Command(4, 5, src, a), ACT), ACT)
+        assert c.source is src and (c.episode, c.step) == (4, 5)
+        np.testing.assert_allclose(c.action, a)
+
+
+def test_nan_policy_action_passes_the_wire_for_the_mux_to_hold():
+    a = np.array([np.nan, 0, 0, 0, 0, 0], dtype=np.float32)
+    p = T.unpack_policy_action(T.pack_policy_action(T.PolicyAction(0, 0, a), ACT), ACT)
+    assert np.isnan(p.action[0])
+
+
+def test_wrong_length_is_rejected_with_a_clear_error():
+    msg = T.pack_policy_action(T.PolicyAction(0, 0, np.zeros(6)), ACT)
+    with pytest.raises(T.TopicError, match=r"policy_action: expected 5 values"):
+        T.unpack_policy_action(msg, ACT[:3])
+
+
+def test_wrong_labels_are_rejected_naming_the_label():
+    msg = T.pack_command(T.Command(0, 0, Source.POLICY, np.zeros(6)), ACT)
+    msg.layout.dim[4].label = "y_typo"
+    with pytest.raises(T.TopicError, match=r"label 4 is 'y_typo', expected 'y'"):
+        T.unpack_command(msg, ACT)
+
+
+def test_bad_key_and_bad_source_are_rejected():
+    msg = T.pack_command(T.Command(0, 0, Source.POLICY, np.zeros(6)), ACT)
+    msg.data[2] = 7.0
+    with pytest.raises(T.TopicError, match="source 7"):
+        T.unpack_command(msg, ACT)
+    msg = T.pack_observation(T.Observation(0, 0, 0.0, np.zeros(18)), OBS)
+    msg.data[1] = 2.5
+    with pytest.raises(T.TopicError, match="non-negative integers"):
+        T.unpack_observation(msg, OBS)
+
+
+def test_twist_round_trip_pads_missing_axes():
+    a, stamp = T.unpack_twist(T.pack_twist([0.5, -0.25, 1.0], 12.5))
+    np.testing.assert_allclose(a, [0.5, -0.25, 1.0, 0, 0, 0])
+    assert stamp == pytest.approx(12.5)
+
+
+def test_intervening_and_joy_round_trip():
+    assert T.unpack_intervening(T.pack_intervening(True)) is True
+    axes, buttons = T.unpack_joy(T.pack_joy([0.1, -0.2, 0, 0, 0, 0.3], [1, 0], 1.0))
+    np.testing.assert_allclose(axes, [0.1, -0.2, 0, 0, 0, 0.3], rtol=1e-6)
+    assert buttons == [1, 0]
+
+
+def test_events_and_status_round_trip_and_reject_bad_json():
+    e = T.unpack_event(T.pack_event(T.Event("episode_end", {"episode": 3, "success": True}, source="cell")))
+    assert e.kind == "episode_end" and e.data == {"episode": 3, "success": True} and e.source == "cell"
+    s = T.unpack_status(T.pack_status("mux", {"ticks": 5}))
+    assert s == {"node": "mux", "ticks": 5}
+    from std_msgs.msg import String
+
+    with pytest.raises(T.TopicError, match="not JSON"):
+        T.unpack_event(String(data="{nope"))
+    with pytest.raises(T.TopicError, match="'kind'"):
+        T.unpack_event(String(data=json.dumps({"episode": 1})))
+    with pytest.raises(T.TopicError, match="'node'"):
+        T.unpack_status(String(data=json.dumps({"x": 1})))
+
+
+def test_weights_round_trip_and_label_check():
+    blob = bytes(range(256)) * 40
+    msg = T.pack_weights(blob)
+    assert T.unpack_weights(msg) == blob
+    msg.layout.dim[0].label = "pickle"
+    with pytest.raises(T.TopicError, match="safetensors"):
+        T.unpack_weights(msg)
