@@ -1,0 +1,46 @@
+"""`rlif bench WHAT --json`: measure the DESIGN.md targets (never asserted in tests).
+
+Each target lives next to the code it measures and exposes `run(args) -> dict`:
+  sim     -> sim/bench.py             twin speed in-process (real-time factor)
+  replay  -> learner/bench_replay.py  append rate, sample latency, reopen time
+  learner -> learner/bench_learner.py SAC/RLPD updates/s vs a plain per-critic loop
+  loop    -> robot_stack/bench_loop.py tick -> command applied over the real ROS graph
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from robot_stack.cli.common import emit_json
+from robot_stack.cli.main import CliError
+
+TARGETS = {
+    "sim": ("sim.bench", "twin speed in-process: real-time factor, physics steps/s"),
+    "replay": ("learner.bench_replay", "replay store: append rows/s, sample p50/p99, reopen 1M rows"),
+    "learner": ("learner.bench_learner", "SAC/RLPD updates/s, batch 256, 10 critics, vs a per-critic loop"),
+    "loop": ("robot_stack.bench_loop", "control loop over the ROS graph: tick -> command applied latency"),
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure performance targets (sim, replay, learner, loop)")
+    bsub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
+    for name, (module, doc) in TARGETS.items():
+        q = bsub.add_parser(name, help=doc)
+        q.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+        q.add_argument("--quick", action="store_true", help="smaller sizes (smoke tests)")
+        q.set_defaults(func=run, bench_module=module)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        mod = importlib.import_module(args.bench_module)
+    except ModuleNotFoundError as e:
+        raise CliError(f"bench {args.what} is not available: {e}") from None
+    result = mod.run(quick=args.quick, progress=not args.json)
+    if args.json:
+        emit_json(result)
+    else:
+        for k, v in result.items():
+            print(f"{k:24s} {v}")
+    return 0
