@@ -1,0 +1,68 @@
+"""`rlif up PROFILE`: run the graph of a profile until Ctrl-C / SIGTERM; exit 1 if a node dies."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from robot_stack.cli.common import add_run_dir_arg, new_run_dir
+from robot_stack.plan import OPERATORS
+from robot_stack.session import GraphSession, prepare_run
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("up", help="run a profile's ROS 2 graph (one process per node) until Ctrl-C")
+    p.add_argument("profile", nargs="?", default="sim", help="launch/PROFILE.yaml (default sim)")
+    p.add_argument("--operator", choices=OPERATORS, default=None,
+                   help="who can take over (default: the profile's); none = an outside program may "
+                        "publish /rlif/teleop/intervening and /rlif/teleop/twist")
+    add_run_dir_arg(p)
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="config override")
+    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
+    p.add_argument("--episodes", type=int, default=0, help="stop after this many episodes (0: run until Ctrl-C)")
+    p.add_argument("--health-every", type=float, default=10.0, help="print node health every S seconds")
+    p.set_defaults(func=run)
+
+
+def health_line(monitor, dead_after_s: float) -> str:
+    status, ages = monitor.snapshot()
+    parts = []
+    for name in sorted(status):
+        s, age = status[name], ages[name]
+        flag = "ok" if age < dead_after_s else f"SILENT {age:.0f}s"
+        detail = {k: s[k] for k in ("episode", "step", "updates", "actions", "commands", "rows") if k in s}
+        parts.append(f"{name} {flag} {detail}" if detail else f"{name} {flag}")
+    return "[health] " + " | ".join(parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    run_dir = new_run_dir(args.run_dir, args.profile)
+    prof, cfg = prepare_run(args.profile, args.set, run_dir, args.resume)
+    print(f"[launcher] run folder {run_dir}", flush=True)
+    episodes_done = []
+
+    def on_event(e):
+        if e.kind == "episode_end":
+            episodes_done.append(e.data)
+        if e.kind in ("fault", "estop", "estop_clear", "episode_end"):
+            print(f"[event] {e.kind} {e.source} {e.data if e.kind != 'episode_end' else _short(e.data)}", flush=True)
+
+    with GraphSession(prof, cfg, run_dir, args.operator, args.resume, args.episodes, on_event=on_event) as g:
+        print(f"[launcher] nodes: {', '.join(s.name for s in g.specs)}", flush=True)
+        last = [time.monotonic()]
+
+        def tick():
+            if time.monotonic() - last[0] > args.health_every:
+                print(health_line(g.monitor, cfg.graph.node_dead_s), flush=True)
+                last[0] = time.monotonic()
+
+        reason = g.wait(lambda: bool(args.episodes) and len(episodes_done) >= args.episodes, tick=tick)
+    print(f"[launcher] stopped ({reason})", flush=True)
+    if reason.startswith("died:"):
+        print(f"rlif up: node {reason[5:]} died; see {run_dir}/logs/{reason[5:]}.log", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _short(d: dict) -> dict:
+    return {k: d[k] for k in ("episode", "steps", "reason", "interventions") if k in d}

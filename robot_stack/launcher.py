@@ -1,0 +1,132 @@
+"""`rlif up`: one process per node from a profile, logs prefixed, health from heartbeats.
+
+ROS 2 wheels bring no `ros2 launch`, so this is the project's launcher:
+- nodes run as `python -m robot_stack.nodes NAME --ros-args -p run_dir:=D -p k:=v`; their output
+  is prefixed `[name]` on our stdout and kept in `D/logs/NAME.log`;
+- start order: every other node first, then (once each has sent a heartbeat) the clock owner
+  (the cell), so no first observation is lost;
+- children get SIGTERM if the launcher dies (PR_SET_PDEATHSIG), so no node outlives it;
+- `stop()` sends SIGINT, waits, then SIGTERM / SIGKILL; `poll()` reports a node that died.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TextIO
+
+CLOCK_NODES = ("cell", "twin_franka")  # started last
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+@dataclass
+class NodeSpec:
+    name: str
+    params: dict[str, object] = field(default_factory=dict)
+    kind: str = ""  # node type in robot_stack.nodes.NODES; defaults to name
+
+    def argv(self, run_dir: Path) -> list[str]:
+        args = [sys.executable, "-m", "robot_stack.nodes", self.kind or self.name, "--ros-args",
+                "-p", f"run_dir:={run_dir}"]
+        for k, v in self.params.items():
+            v = str(v).lower() if isinstance(v, bool) else v
+            args += ["-p", f"{k}:={v}"]
+        return args
+
+
+class NodeProcess:
+    def __init__(self, spec: NodeSpec, run_dir: Path, out: Callable[[str], None]):
+        self.spec, self.out = spec, out
+        log_dir = run_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log: TextIO = open(log_dir / f"{spec.name}.log", "a", buffering=1)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(spec.argv(run_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env=env, text=True, bufsize=1, preexec_fn=_die_with_parent)
+        self.reader = threading.Thread(target=self._pump, daemon=True)
+        self.reader.start()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self.log.write(line)
+            self.out(f"[{self.spec.name}] {line.rstrip()}")
+        self.log.flush()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+class Launcher:
+    def __init__(self, run_dir: Path, nodes: list[NodeSpec], out: Callable[[str], None] | None = None):
+        self.run_dir, self.nodes = Path(run_dir), nodes
+        self.out = out or (lambda s: print(s, flush=True))
+        self.procs: dict[str, NodeProcess] = {}
+        self.stopping = False
+
+    def start(self, monitor=None, ready_timeout_s: float = 90.0) -> None:
+        first = [n for n in self.nodes if (n.kind or n.name) not in CLOCK_NODES]
+        last = [n for n in self.nodes if (n.kind or n.name) in CLOCK_NODES]
+        for spec in first:
+            self.procs[spec.name] = NodeProcess(spec, self.run_dir, self.out)
+        if monitor is not None and last:
+            deadline = time.monotonic() + ready_timeout_s
+            waiting = {n.name for n in first}
+            while waiting and time.monotonic() < deadline:
+                dead = self.poll()
+                if dead:
+                    raise RuntimeError(f"node {dead} exited during start-up (see {self.run_dir}/logs/{dead}.log)")
+                waiting -= set(monitor.snapshot()[0])
+                time.sleep(0.05)
+            if waiting:
+                raise RuntimeError(f"no heartbeat from {sorted(waiting)} within {ready_timeout_s:.0f} s")
+        for spec in last:
+            self.procs[spec.name] = NodeProcess(spec, self.run_dir, self.out)
+
+    def poll(self) -> str | None:
+        """Name of a node that died (exited on its own), else None."""
+        for name, p in self.procs.items():
+            if not p.alive() and not self.stopping:
+                return name
+        return None
+
+    def exit_codes(self) -> dict[str, int | None]:
+        return {n: p.proc.poll() for n, p in self.procs.items()}
+
+    def stop(self, timeout_s: float = 20.0) -> dict[str, int | None]:
+        """Clean shutdown: clock first (no new steps), then the rest; escalate if needed."""
+        self.stopping = True
+        order = sorted(self.procs.values(), key=lambda p: (p.spec.kind or p.spec.name) not in CLOCK_NODES)
+        for p in order:
+            if p.alive():
+                p.proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + timeout_s
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            while any(p.alive() for p in order) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            for p in order:
+                if p.alive():
+                    self.out(f"[launcher] {p.spec.name} did not stop; sending {sig.name}")
+                    p.proc.send_signal(sig)
+            deadline = time.monotonic() + 5.0
+        for p in order:
+            p.proc.wait(timeout=5)
+            p.reader.join(timeout=2)
+            p.log.close()
+        return self.exit_codes()

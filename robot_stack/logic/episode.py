@@ -1,0 +1,67 @@
+"""Episode bookkeeping shared by every cell node (twin and Franka bridge): counts, end reasons.
+
+Pure logic. A cell node owns one `EpisodeBook`; it says when an episode ends and why, and
+builds the `episode_end` event payload. Terminal = success or force abort (no bootstrapping
+past them); an operator abort or the step limit is a truncation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from learner.replay import Source
+
+
+@dataclass
+class EpisodeBook:
+    episode: int = 0
+    steps: int = 0
+    interventions: int = 0  # operator-driven steps
+    takeovers: int = 0  # policy -> operator switches
+    holds: int = 0
+    missed_deadlines: int = 0
+    requested_end: str | None = None  # "success" | "abort" from the operator / supervisor
+    _last_source: Source = field(default=Source.POLICY)
+
+    def start(self, episode: int) -> None:
+        self.episode, self.steps, self.interventions, self.takeovers, self.holds = episode, 0, 0, 0, 0
+        self.missed_deadlines, self.requested_end, self._last_source = 0, None, Source.POLICY
+
+    def on_applied(self, source: Source, missed_deadline: bool = False) -> None:
+        self.steps += 1
+        if source == Source.HUMAN:
+            self.interventions += 1
+            if self._last_source != Source.HUMAN:
+                self.takeovers += 1
+        elif source == Source.HOLD:
+            self.holds += 1
+        self.missed_deadlines += int(missed_deadline)
+        self._last_source = source
+
+    def end_reason(self, terminated: bool, truncated: bool, info: dict) -> str | None:
+        """None while the episode goes on; else success | force_abort | operator_abort | timeout."""
+        if info.get("success") or self.requested_end == "success":
+            return "success"
+        if info.get("aborted"):
+            return "force_abort"
+        if self.requested_end == "abort":
+            return "operator_abort"
+        if terminated:
+            return "terminated"
+        if truncated:
+            return "timeout"
+        return None
+
+    def end_payload(self, reason: str) -> dict:
+        return {
+            "episode": self.episode,
+            "steps": self.steps,
+            "success": reason == "success",
+            "aborted": reason in ("force_abort", "operator_abort"),
+            "terminal": reason in ("success", "force_abort", "terminated"),
+            "truncated": reason in ("timeout", "operator_abort"),
+            "reason": reason,
+            "interventions": self.interventions,
+            "takeovers": self.takeovers,
+            "holds": self.holds,
+            "missed_deadlines": self.missed_deadlines,
+        }

@@ -1,0 +1,190 @@
+"""Cell node (twin): owns the control clock, publishes `observation`, applies `command`.
+
+Per step: publish observation(episode, step, t) -> wait for command(episode, step) until
+`graph.deadline_ms` -> apply it; no command in time -> hold pose, publish a HOLD command (so the
+recorder stores what was executed) and count a missed deadline. Malformed or non-finite
+commands are held too. Clocks:
+- wall mode: one step per 1/control_hz s;
+- accelerated (`graph.accelerated`): the next step starts as soon as the command is applied and
+  the learner has kept up with the UTD ratio (`logic.pacing.UtdGate`, from its status).
+Events handled: estop (hold within one tick, no steps until estop_clear), request_success,
+request_abort. `t` is the cell clock: s of control time since this node started.
+Parameters: start_episode (int), max_episodes (0 = no limit), learner_gate (bool).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from learner.replay import Source
+from robot_stack import contract
+from robot_stack import topics as T
+from robot_stack.logic.episode import EpisodeBook
+from robot_stack.logic.pacing import UtdGate
+from robot_stack.nodes.base import RlifNode
+
+
+def make_twin(cfg, seed):
+    from sim.cell import TwinCell
+
+    return TwinCell(cfg.cell, seed=seed)
+
+
+class CellNode(RlifNode):
+    def __init__(self, name: str = "cell", cell=None):
+        super().__init__(name)
+        self.episode = int(self.param("start_episode", 0))
+        self.max_episodes = int(self.param("max_episodes", 0))
+        gate = bool(self.param("learner_gate", False))
+        self.cell = cell if cell is not None else make_twin(self.cfg, self.cfg.train.seed)
+        self.obs_labels = contract.OBS_LABELS
+        self.action_labels = contract.action_labels(self.cfg.cell.action_space)
+        self.dt = 1.0 / self.cfg.cell.control_hz
+        self.deadline_s = self.cfg.graph.deadline_ms / 1000.0
+        a = self.cfg.agent
+        self.gate = UtdGate(a.utd, a.warmup_rows, self.cfg.cell.episode_steps, enabled=gate)
+        self.book = EpisodeBook()
+        self.phase = "ready"  # ready | await | estop | done
+        self.step_t0 = 0.0  # monotonic time the current observation was published
+        self.obs = None
+        self.global_steps = 0
+        self.latencies_ms: list[float] = []
+        self.deadline_timer = None
+        self.counters.update(steps=0, episodes=0, missed_deadlines=0, holds=0, malformed=0)
+        self.obs_pub = self.create_publisher(T.OBSERVATION.msg_type, T.OBSERVATION.name, T.OBSERVATION.qos)
+        self.cmd_pub = self.create_publisher(T.COMMAND.msg_type, T.COMMAND.name, T.COMMAND.qos)
+        self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
+        self.create_subscription(T.STATUS.msg_type, T.STATUS.name, self.on_status, T.STATUS.qos)
+        self.on_events(self.on_event)
+        self.start_episode()
+        if self.cfg.graph.accelerated:
+            self.create_timer(0.002, self.try_step)  # retries while the UTD gate or subscribers hold us
+        else:
+            self.create_timer(self.dt, self.try_step)
+
+    def status(self):
+        lat = np.asarray(self.latencies_ms[-2000:]) if self.latencies_ms else np.zeros(1)
+        return {"episode": self.episode, "step": self.book.steps, "phase": self.phase,
+                "latency_p50_ms": round(float(np.percentile(lat, 50)), 3),
+                "latency_p99_ms": round(float(np.percentile(lat, 99)), 3),
+                "latency_n": len(self.latencies_ms)}
+
+    # ------------------------------------------------------------ episodes
+    def start_episode(self):
+        self.obs, info = self.cell.reset(seed=self.cfg.train.seed * 100003 + self.episode)
+        self.book.start(self.episode)
+        extra = {"hole_offset_m": np.asarray(info.get("hole_offset_m", [0.0, 0.0])).tolist()}  # twin only
+        self.publish_event(T.EventKind.EPISODE_START, episode=self.episode, sim=extra)
+
+    def end_episode(self, reason: str):
+        payload = self.book.end_payload(reason)
+        payload["final_obs"] = np.asarray(self.obs, dtype=float).tolist()
+        self.publish_event(T.EventKind.EPISODE_END, **payload)
+        self.counters["episodes"] += 1
+        self.episode += 1
+        if self.max_episodes and self.counters["episodes"] >= self.max_episodes:
+            self.phase = "done"
+            return
+        self.start_episode()
+
+    # ------------------------------------------------------------ clock
+    def try_step(self):
+        if self.phase != "ready":
+            return
+        if not self.gate.may_step(self.global_steps):
+            return
+        if self.obs_pub.get_subscription_count() == 0:
+            return  # nobody listens yet: don't run the episode into a wall of missed deadlines
+        self.phase = "await"
+        self.key = (self.episode, self.book.steps)
+        t = self.global_steps * self.dt
+        self.step_t0 = time.monotonic()
+        self.obs_pub.publish(T.pack_observation(T.Observation(*self.key, t, self.obs), self.obs_labels))
+        self.deadline_timer = self.create_timer(self.deadline_s, self.on_deadline)
+
+    def on_deadline(self):
+        self._cancel_deadline()
+        if self.phase == "await":
+            self.counters["missed_deadlines"] += 1
+            self.apply(Source.HOLD, None, announce=True, missed=True)
+
+    def _cancel_deadline(self):
+        if self.deadline_timer is not None:
+            self.deadline_timer.cancel()
+            self.destroy_timer(self.deadline_timer)
+            self.deadline_timer = None
+
+    # ------------------------------------------------------------ commands
+    def on_command(self, msg):
+        if self.phase != "await":
+            return
+        try:
+            c = T.unpack_command(msg, self.action_labels)
+        except T.TopicError as e:
+            self.counters["malformed"] += 1
+            self.fault("malformed command", detail=str(e))
+            return
+        if (c.episode, c.step) != self.key:
+            return  # late command of an earlier step (already held) or our own HOLD echo
+        if c.source == Source.HOLD:
+            self.apply(Source.HOLD, None)
+        elif not np.all(np.isfinite(c.action)):
+            self.fault("non-finite command", episode=c.episode, step=c.step)
+            self.apply(Source.HOLD, None, announce=True)
+        else:
+            self.apply(c.source, c.action)
+
+    def apply(self, source: Source, action, announce: bool = False, missed: bool = False):
+        """Execute one step. `announce`: the cell decided a HOLD the mux did not send; publish it
+        on `command` so the recorder stores what was really executed."""
+        self._cancel_deadline()
+        if source == Source.HOLD:
+            if announce:
+                hold = T.Command(*self.key, Source.HOLD, np.zeros(len(self.action_labels), np.float32))
+                self.cmd_pub.publish(T.pack_command(hold, self.action_labels))
+            self.counters["holds"] += 1
+            self.obs, term, trunc, info = self.cell.hold()
+        else:
+            self.obs, term, trunc, info = self.cell.apply(np.clip(action, -1.0, 1.0))
+        self.latencies_ms.append(1e3 * (time.monotonic() - self.step_t0))
+        del self.latencies_ms[:-5000]
+        self.book.on_applied(source, missed)
+        self.counters["steps"] += 1
+        self.global_steps += 1
+        if self.book.steps >= self.cfg.cell.episode_steps:
+            trunc = True
+        if self.phase == "await":
+            self.phase = "ready"
+        reason = self.book.end_reason(term, trunc, info)
+        if reason:
+            self.end_episode(reason)
+        if self.cfg.graph.accelerated:
+            self.try_step()
+
+    # ------------------------------------------------------------ events / status
+    def on_event(self, e: T.Event):
+        if e.kind == T.EventKind.ESTOP:
+            if self.phase == "await":
+                self.apply(Source.HOLD, None, announce=True)
+            if self.phase != "done":
+                self.phase = "estop"
+        elif e.kind == T.EventKind.ESTOP_CLEAR and self.phase == "estop":
+            self.phase = "ready"
+        elif e.kind == T.EventKind.REQ_SUCCESS:
+            self.request_end("success")
+        elif e.kind == T.EventKind.REQ_ABORT:
+            self.request_end("abort")
+
+    def request_end(self, what: str):
+        self.book.requested_end = what
+        if self.phase in ("ready", "estop"):
+            self.end_episode(self.book.end_reason(False, False, {}))
+
+    def on_status(self, msg):
+        try:
+            s = T.unpack_status(msg)
+        except T.TopicError:
+            return
+        if s["node"] == "learner" and "updates" in s:
+            self.gate.on_learner_updates(s["updates"])

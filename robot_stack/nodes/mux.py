@@ -1,0 +1,122 @@
+"""Mux node: publishes `command` = operator's action while intervening, else the policy's.
+
+One decision per (episode, step), made by `logic.mux.MuxCore` (safety rules live there).
+- Human operator (default): teleop messages set the current state; a step is decided as soon
+  as its policy action arrives, or at once on the observation when the operator is driving
+  (so the operator can drive even with the actor dead).
+- Synchronous operator (`sync_operator:=true`, the simulated operator on the twin): the operator
+  answers every policy action with one `intervening` and one `twist` stamped with the step's
+  observation time `t`; the mux waits for both (at most `graph.teleop_timeout_ms`), which makes
+  runs deterministic in accelerated mode.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from robot_stack import contract
+from robot_stack import topics as T
+from robot_stack.logic.mux import MuxCore
+from robot_stack.nodes.base import RlifNode
+
+
+class MuxNode(RlifNode):
+    def __init__(self):
+        super().__init__("mux")
+        self.sync = bool(self.param("sync_operator", False))
+        self.action_labels = contract.action_labels(self.cfg.cell.action_space)
+        self.obs_labels = contract.OBS_LABELS
+        self.core = MuxCore(self.action_labels, self.cfg.graph.teleop_timeout_ms / 1000.0)
+        self.timeout_s = self.cfg.graph.teleop_timeout_ms / 1000.0
+        self.key: tuple[int, int] | None = None  # current step
+        self.t_of_key = 0.0
+        self.policy: np.ndarray | None = None
+        self.decided: tuple[int, int] | None = None
+        self.waiting_since: float | None = None
+        self.n_twists = self.n_flags = 0
+        self.twist_stamp = -1.0
+        self.counters.update(commands=0, policy=0, human=0, hold=0, malformed=0)
+        self.pub = self.create_publisher(T.COMMAND.msg_type, T.COMMAND.name, T.COMMAND.qos)
+        self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation, T.OBSERVATION.qos)
+        self.create_subscription(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, self.on_policy, T.POLICY_ACTION.qos)
+        self.create_subscription(T.TELEOP_INTERVENING.msg_type, T.TELEOP_INTERVENING.name, self.on_flag,
+                                 T.TELEOP_INTERVENING.qos)
+        self.create_subscription(T.TELEOP_TWIST.msg_type, T.TELEOP_TWIST.name, self.on_twist, T.TELEOP_TWIST.qos)
+        self.on_events(self.on_event)
+        self.create_timer(0.005, self.on_timer)  # 5 ms: sync timeouts only
+
+    def status(self):
+        return {"intervening": self.core.intervening, "estop": self.core.estop, "sync_operator": self.sync}
+
+    # ------------------------------------------------------------ inputs
+    def on_observation(self, msg):
+        try:
+            o = T.unpack_observation(msg, self.obs_labels)
+        except T.TopicError as e:
+            self.counters["malformed"] += 1
+            self.get_logger().warning(str(e))
+            return
+        self.key, self.t_of_key, self.policy = (o.episode, o.step), o.t, None
+        self.waiting_since = time.monotonic()
+        if self.core.intervening and not self.sync:
+            self.try_decide()
+
+    def on_policy(self, msg):
+        try:
+            p = T.unpack_policy_action(msg, self.action_labels)
+        except T.TopicError as e:
+            self.counters["malformed"] += 1
+            self.fault("malformed policy action", detail=str(e))
+            return
+        if (p.episode, p.step) != self.key:
+            return  # stale (an old step) or ahead of its observation: the cell holds on its deadline
+        self.policy = p.action
+        self.try_decide()
+
+    def on_flag(self, msg):
+        self.core.on_intervening(T.unpack_intervening(msg), time.monotonic())
+        self.n_flags += 1
+        self.try_decide()
+
+    def on_twist(self, msg):
+        action, stamp = T.unpack_twist(msg)
+        self.core.on_twist(action, time.monotonic())
+        self.n_twists += 1
+        self.twist_stamp = stamp
+        if self.sync:
+            self.try_decide()
+
+    def on_event(self, e: T.Event):
+        if e.kind == T.EventKind.ESTOP:
+            self.core.on_estop(True)
+        elif e.kind == T.EventKind.ESTOP_CLEAR:
+            self.core.on_estop(False)
+
+    def on_timer(self):
+        if self.sync and self.key is not None and self.decided != self.key and self.policy is not None:
+            if time.monotonic() - (self.waiting_since or 0.0) > self.timeout_s:
+                self.decide()  # operator did not answer: the core holds if it was intervening
+
+    # ------------------------------------------------------------ decision
+    def sync_ready(self) -> bool:
+        return self.n_twists == self.n_flags and abs(self.twist_stamp - self.t_of_key) < 1e-6
+
+    def try_decide(self):
+        if self.key is None or self.decided == self.key:
+            return
+        if self.sync:
+            if self.policy is not None and self.sync_ready():
+                self.decide()
+        elif self.policy is not None or self.core.intervening:
+            self.decide()
+
+    def decide(self):
+        d = self.core.decide(self.policy, time.monotonic())
+        ep, st = self.key
+        self.decided = self.key
+        self.pub.publish(T.pack_command(T.Command(ep, st, d.source, d.action), self.action_labels))
+        self.counters["commands"] += 1
+        self.counters[d.source.name.lower()] += 1
+        if d.fault:
+            self.fault(d.fault, episode=ep, step=st)

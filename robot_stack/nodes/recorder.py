@@ -1,0 +1,154 @@
+"""Recorder node: joins observation + policy action + command by (episode, step) into the store.
+
+Rows are appended to `run_dir/replay.zarr` in step order (`logic.joiner.StepJoiner`) and the
+episode is committed when the cell's `episode_end` arrives (with the final observation). A
+crash loses at most the episode in flight: on restart the store drops its uncommitted tail and
+the cell continues at `store.n_episodes`. An episode whose rows never all arrive (2 s after its
+end) is discarded with a fault, never committed with a hole in it.
+It also appends one row per episode to `run_dir/metrics.csv` (columns in `METRIC_COLUMNS`; the
+supervisor and `rlif train` read them).
+"""
+from __future__ import annotations
+
+import csv
+import time
+
+import numpy as np
+
+from robot_stack import contract
+from robot_stack import topics as T
+from robot_stack.logic.joiner import StepJoiner
+from robot_stack.nodes.base import RlifNode
+
+METRIC_COLUMNS = ("episode", "success", "interventions", "intervention_rate", "length", "autonomous",
+                  "updates_per_s", "wall_time", "takeovers", "holds", "missed_deadlines", "reason",
+                  "learner_updates", "policy_version", "env_steps")
+END_WAIT_S = 2.0  # how long an episode end waits for its last rows
+
+
+def open_or_create_store(run_dir, action_space: str):
+    from learner.replay import ReplayStore
+
+    path = run_dir / "replay.zarr"
+    if path.exists():
+        return ReplayStore.open(path)
+    return ReplayStore.create(path, contract.OBS_LABELS, contract.action_labels(action_space))
+
+
+class RecorderNode(RlifNode):
+    def __init__(self):
+        super().__init__("recorder")
+        self.operator = str(self.param("operator", "sim"))
+        self.obs_labels = contract.OBS_LABELS
+        self.action_labels = contract.action_labels(self.cfg.cell.action_space)
+        self.store = open_or_create_store(self.run_dir, self.cfg.cell.action_space)
+        self.joiner = StepJoiner(len(self.action_labels))
+        self.store_episode: int | None = None  # episode whose rows sit uncommitted in the store
+        self.pending_end: tuple[dict, float] | None = None
+        self.learner = {"updates_per_s": 0.0, "updates": 0}
+        self.actor_version = -1
+        self.env_steps = self.store.n_rows
+        self.t0 = time.time()
+        self.counters.update(rows=self.store.n_rows, episodes=self.store.n_episodes, discarded=0, malformed=0)
+        self.metrics_path = self.run_dir / "metrics.csv"
+        if not self.metrics_path.exists():
+            with open(self.metrics_path, "w", newline="") as f:
+                csv.writer(f).writerow(METRIC_COLUMNS)
+        self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation, T.OBSERVATION.qos)
+        self.create_subscription(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, self.on_policy, T.POLICY_ACTION.qos)
+        self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
+        self.create_subscription(T.STATUS.msg_type, T.STATUS.name, self.on_status, T.STATUS.qos)
+        self.on_events(self.on_event)
+        self.create_timer(0.1, self.check_pending_end)
+
+    def status(self):
+        return {"n_rows": self.store.n_rows, "n_episodes": self.store.n_episodes}
+
+    def _unpack(self, fn, msg, labels):
+        try:
+            return fn(msg, labels)
+        except T.TopicError as e:
+            self.counters["malformed"] += 1
+            self.get_logger().warning(str(e))
+            return None
+
+    def on_observation(self, msg):
+        o = self._unpack(T.unpack_observation, msg, self.obs_labels)
+        if o:
+            self.joiner.on_observation(o.episode, o.step, o.t, o.obs)
+
+    def on_policy(self, msg):
+        p = self._unpack(T.unpack_policy_action, msg, self.action_labels)
+        if p:
+            self.joiner.on_policy_action(p.episode, p.step, p.action)
+
+    def on_command(self, msg):
+        c = self._unpack(T.unpack_command, msg, self.action_labels)
+        if c:
+            self.write(self.joiner.on_command(c.episode, c.step, c.source, c.action))
+            self.check_pending_end()
+
+    def write(self, rows):
+        for r in rows:
+            if self.store_episode != r.episode:
+                if self.store_episode is not None:  # an episode that never ended (cell restarted)
+                    self.store.discard_episode()
+                    self.counters["discarded"] += 1
+                self.store_episode = r.episode
+            self.store.append(r.obs, r.action, r.policy_action, int(r.source), r.intervening, t=r.t)
+            self.counters["rows"] += 1
+
+    def on_event(self, e: T.Event):
+        if e.kind == T.EventKind.EPISODE_END:
+            self.pending_end = (e.data, time.monotonic())
+            self.check_pending_end()
+
+    def check_pending_end(self):
+        if self.pending_end is None:
+            return
+        data, since = self.pending_end
+        rows, complete = self.joiner.end_episode(int(data["episode"]), int(data["steps"]))
+        self.write(rows)
+        if complete:
+            self.pending_end = None
+            self.commit(data)
+        elif time.monotonic() - since > END_WAIT_S:
+            self.pending_end = None
+            self.store.discard_episode()
+            self.store_episode = None
+            self.counters["discarded"] += 1
+            self.fault("episode discarded: rows missing at its end", episode=data["episode"])
+
+    def commit(self, d: dict):
+        final = np.asarray(d.get("final_obs", np.full(len(self.obs_labels), np.nan)), dtype=np.float32)
+        self.store.end_episode(terminal=bool(d["terminal"]), success=bool(d["success"]),
+                               truncated=bool(d["truncated"]), final_obs=final, operator=self.operator,
+                               cell=self.cfg.cell.kind if self.cfg.cell.kind != "twin" else "sim",
+                               aborted=bool(d["aborted"]))
+        self.store_episode = None
+        self.counters["episodes"] += 1
+        self.env_steps += int(d["steps"])
+        steps = max(int(d["steps"]), 1)
+        row = {"episode": d["episode"], "success": int(bool(d["success"])), "interventions": d["interventions"],
+               "intervention_rate": round(d["interventions"] / steps, 4), "length": d["steps"],
+               "autonomous": int(d["interventions"] == 0), "updates_per_s": self.learner["updates_per_s"],
+               "wall_time": round(time.time() - self.t0, 3), "takeovers": d.get("takeovers", 0),
+               "holds": d.get("holds", 0), "missed_deadlines": d.get("missed_deadlines", 0),
+               "reason": d.get("reason", ""), "learner_updates": self.learner["updates"],
+               "policy_version": self.actor_version, "env_steps": self.env_steps}
+        with open(self.metrics_path, "a", newline="") as f:
+            csv.writer(f).writerow([row[c] for c in METRIC_COLUMNS])
+
+    def on_status(self, msg):
+        try:
+            s = T.unpack_status(msg)
+        except T.TopicError:
+            return
+        if s["node"] == "learner":
+            self.learner["updates_per_s"] = s.get("updates_per_s", 0.0)
+            self.learner["updates"] = s.get("updates", 0)
+        elif s["node"] == "actor":
+            self.actor_version = s.get("policy_version", -1)
+
+    def close(self):
+        self.store.close()  # commits nothing new: an unfinished episode stays uncommitted

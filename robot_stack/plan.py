@@ -1,0 +1,59 @@
+"""Which node processes a run starts, with which parameters (profile + operator + resume).
+
+Profiles list their graph nodes under `nodes:` and a default `operator:`; the operator adds:
+  sim        -> `operator` node (simulated operator, twin only) + mux in sync mode
+  spacemouse -> `teleop` node reading the spacemouse
+  keyboard   -> `teleop` node reading the terminal
+  none       -> nothing: an outside program may publish /rlif/teleop/intervening and /twist
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from robot_stack.config import ConfigError, RunConfig
+from robot_stack.launcher import NodeSpec
+
+OPERATORS = ("sim", "spacemouse", "keyboard", "none")
+
+
+def committed_episodes(run_dir: Path) -> int:
+    """Committed episodes in the run's store (0 if none): where a resumed cell continues."""
+    path = run_dir / "replay.zarr"
+    if not path.exists():
+        return 0
+    from learner.replay import ReplayStore
+
+    with ReplayStore.open(path, readonly=True) as store:
+        return store.n_episodes
+
+
+def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | None = None,
+               resume: bool = False, max_episodes: int = 0) -> list[NodeSpec]:
+    operator = operator or profile.get("operator", "none")
+    if operator not in OPERATORS:
+        raise ConfigError(f"--operator {operator!r}: expected one of {', '.join(OPERATORS)}")
+    if operator == "sim" and cfg.cell.kind != "twin":
+        raise ConfigError("--operator sim needs the twin (cell.kind=twin): a simulated operator "
+                          "cannot watch a real arm")
+    names = list(profile.get("nodes", []))
+    known = {"cell", "actor", "mux", "recorder", "learner", "supervisor", "franka_bridge", "twin_franka"}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"profile {profile.get('name')}: unknown nodes {unknown}; known: {sorted(known)}")
+    start_episode = committed_episodes(run_dir) if resume else 0
+    actor_weights = run_dir / "checkpoints" / "actor.safetensors"
+    params: dict[str, dict] = {
+        "cell": {"start_episode": start_episode, "max_episodes": max_episodes,
+                 "learner_gate": cfg.graph.accelerated and "learner" in names},
+        "franka_bridge": {"start_episode": start_episode, "max_episodes": max_episodes},
+        "mux": {"sync_operator": operator == "sim"},
+        "recorder": {"operator": operator},
+        "learner": {"resume": resume},
+        "actor": {"weights": str(actor_weights)} if resume and actor_weights.exists() else {},
+    }
+    specs = [NodeSpec(n, params.get(n, {})) for n in names]
+    if operator == "sim":
+        specs.append(NodeSpec("operator"))
+    elif operator in ("spacemouse", "keyboard"):
+        specs.append(NodeSpec("teleop", {"device": operator}))
+    return specs

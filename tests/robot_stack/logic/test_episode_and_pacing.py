@@ -1,0 +1,43 @@
+import pytest
+
+from learner.replay import Source
+from robot_stack.logic.episode import EpisodeBook
+from robot_stack.logic.pacing import UtdGate
+
+pytestmark = pytest.mark.unit
+
+
+def test_book_counts_interventions_and_takeovers():
+    b = EpisodeBook()
+    b.start(7)
+    for s in (Source.POLICY, Source.HUMAN, Source.HUMAN, Source.POLICY, Source.HUMAN, Source.HOLD):
+        b.on_applied(s)
+    p = b.end_payload("timeout")
+    assert (p["episode"], p["steps"], p["interventions"], p["takeovers"], p["holds"]) == (7, 6, 3, 2, 1)
+    assert p["truncated"] and not p["terminal"] and not p["success"]
+
+
+@pytest.mark.parametrize("info,req,term,trunc,want", [
+    ({"success": True}, None, True, False, "success"),
+    ({"aborted": True}, None, True, False, "force_abort"),
+    ({}, "abort", False, False, "operator_abort"),
+    ({}, "success", False, False, "success"),
+    ({}, None, False, True, "timeout"),
+    ({}, None, False, False, None),
+])
+def test_end_reasons(info, req, term, trunc, want):
+    b = EpisodeBook()
+    b.requested_end = req
+    assert b.end_reason(term, trunc, info) == want
+    if want:
+        p = b.end_payload(want)
+        assert p["terminal"] == (want in ("success", "force_abort"))
+
+
+def test_utd_gate_holds_the_cell_until_the_learner_catches_up():
+    g = UtdGate(utd=4, warmup_rows=100, slack_steps=10)
+    assert g.may_step(110)  # warmup + slack: free
+    assert not g.may_step(111)  # owes 4 updates
+    g.on_learner_updates(4)
+    assert g.may_step(111) and not g.may_step(112)
+    assert UtdGate(4, 0, 0, enabled=False).may_step(10**6)
