@@ -14,13 +14,19 @@ class ReplayConfig:
     """The zarr replay store and its RAM sampler."""
 
     chunk_rows: int = _f(4096, "zarr chunk length in rows (explicit; never auto)")
+    chunk_episodes: int = _f(1024, "zarr chunk length of the episodes table, in episodes")
+    flush_interval_s: float = _f(0.0, "write-behind: committed episodes reach zarr at most this long "
+                                      "after end_episode (checked at each end_episode); 0 = write "
+                                      "through, a kill -9 then loses only the episode in flight")
     symmetric: bool = _f(True, "RLPD: half of each batch from the prior set (operator steps, demos)")
     rlif_keep_operator_steps: bool = _f(True, "train RL on operator-driven steps too (HIL-SERL); "
                                               "False = only policy steps (RLIF reference code)")
 
     def validate(self) -> None:
-        if self.chunk_rows < 1:
-            raise ValueError("replay.chunk_rows must be >= 1")
+        if self.chunk_rows < 1 or self.chunk_episodes < 1:
+            raise ValueError("replay.chunk_rows and replay.chunk_episodes must be >= 1")
+        if self.flush_interval_s < 0:
+            raise ValueError("replay.flush_interval_s must be >= 0")
 
 
 @dataclass(frozen=True)

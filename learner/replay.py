@@ -1,10 +1,53 @@
 """The replay store: the one module that knows the store's schema (DESIGN.md "Data").
 
-(Being built: see issue "Crash-safe zarr replay store".)
+On disk: a zarr v3 directory (`runs/<run>/replay.zarr`), readable by any plain zarr client,
+nothing pickled::
+
+    zarr.json          root attrs: schema "rlif-replay", schema_version 1, obs_labels,
+                       action_labels, chunk_rows, meta (create's **meta), operators, cells
+                       (vocabularies of the episode codes), n_committed_rows, n_committed_episodes
+    rows/<column>      one row per control step, see ROW_COLUMNS
+    episodes/<column>  one row per committed episode, see EPISODE_COLUMNS
+
+Only rows below `n_committed_rows` (and episodes below `n_committed_episodes`) exist; arrays
+may be longer (they grow a chunk at a time, ahead of the counters). Decisions:
+- Write-behind: `append` writes into the RAM mirror only; `end_episode` commits the episode in
+  RAM and, by default (`ReplayConfig.flush_interval_s = 0`), writes it through to zarr: row
+  and episode data first, then the counters in one atomic write of the root zarr.json (zarr's
+  LocalStore writes every file to a temp name and renames it). A kill -9 therefore loses at
+  most the episode in flight; `open` cuts arrays back to the counters. With an interval > 0,
+  committed episodes reach disk in batches (bulk import, benchmarks).
+- `episode` column = the store's own episode index (position in the episodes table).
+- `expert_action` (float32, NaN where there is no label): the simulated expert labels every
+  visited state, so DAgger trains from the same store; on the real robot it stays NaN.
+  `policy_action` is NaN where the policy did not answer in time.
+- next_obs is derived, not stored: row i+1 of the same episode, and for an episode's last row
+  the episode's `final_obs` (if the caller gave none, the last obs itself: harmless for a
+  terminal step, whose mask is 0; a slight bias for a truncation).
+- Rewards are never stored: learner.labeling computes them once per committed episode into
+  RAM-only columns, so `sample` is a gather.
+- One writer at a time (flock on the store directory); any number of readonly readers, which
+  see new committed rows on `refresh()` and trust only the counters.
 """
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import time
 from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from learner import labeling
+from learner.config import ReplayConfig
+from learner.replay_ram import Columns, Pools
+
+SCHEMA = "rlif-replay"
+SCHEMA_VERSION = 1
+EPISODE_META = ("operator", "cell", "aborted", "demo")  # keyword meta end_episode accepts
 
 
 class Source(IntEnum):
@@ -13,3 +56,387 @@ class Source(IntEnum):
     POLICY = 0
     HUMAN = 1  # the operator (human or simulated) was driving
     HOLD = 2  # nobody: the cell held pose (missed deadline, NaN, stale teleop, e-stop)
+
+
+class StoreError(ValueError):
+    """A store that cannot be used as asked (wrong schema, damaged metadata, locked, ...)."""
+
+
+def ROW_COLUMNS(n_obs: int, n_act: int) -> dict:
+    """Row columns on disk: name -> (dtype, trailing shape)."""
+    return {"obs": ("float32", (n_obs,)), "action": ("float32", (n_act,)),  # action = executed
+            "policy_action": ("float32", (n_act,)), "expert_action": ("float32", (n_act,)),
+            "source": ("uint8", ()), "intervening": ("bool", ()), "episode": ("int32", ()),
+            "step": ("int32", ()), "t": ("float64", ()),  # t: seconds (cell clock)
+            "terminal": ("bool", ()), "truncated": ("bool", ())}  # set on an episode's last row
+
+
+def EPISODE_COLUMNS(n_obs: int) -> dict:
+    """Episode columns on disk. operator/cell are codes into root attrs operators/cells;
+    interventions = takeovers (starts of operator-driven stretches), intervention_steps =
+    operator-driven rows."""
+    return {"start": ("int64", ()), "length": ("int32", ()), "success": ("bool", ()),
+            "terminal": ("bool", ()), "truncated": ("bool", ()), "aborted": ("bool", ()),
+            "demo": ("bool", ()), "interventions": ("int32", ()), "intervention_steps": ("int32", ()),
+            "operator": ("int16", ()), "cell": ("int8", ()), "final_obs": ("float32", (n_obs,))}
+
+
+DERIVED = {"r_rlif": ("float32", ()), "r_task": ("float32", ()), "last": ("bool", ()),
+           "prior": ("bool", ())}  # RAM only, recomputed from the flags on load
+
+
+class ReplayStore:
+    """See the module docstring. Use `create` / `open`, not the constructor."""
+
+    @classmethod
+    def create(cls, path, obs_labels, action_labels, *, config: ReplayConfig | None = None,
+               **meta: Any) -> "ReplayStore":
+        import zarr
+
+        path, cfg = Path(path), config or ReplayConfig()
+        cfg.validate()
+        if path.exists():
+            raise StoreError(f"{path}: already exists (open it with ReplayStore.open)")
+        try:
+            json.dumps(meta)
+        except TypeError as e:
+            raise StoreError(f"{path}: meta must be JSON-serialisable ({e})") from None
+        obs_labels, action_labels = [str(x) for x in obs_labels], [str(x) for x in action_labels]
+        root = zarr.open_group(str(path), mode="w-", zarr_format=3)
+        for group, spec, chunk in (("rows", ROW_COLUMNS(len(obs_labels), len(action_labels)), cfg.chunk_rows),
+                                   ("episodes", EPISODE_COLUMNS(len(obs_labels)), cfg.chunk_episodes)):
+            for name, (dt, tail) in spec.items():
+                root.create_array(f"{group}/{name}", shape=(0, *tail), chunks=(chunk, *tail), dtype=dt,
+                                  fill_value=0)
+        # The attrs come last: a half-created store has no schema and is refused by open().
+        root.attrs.update({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "obs_labels": obs_labels,
+                           "action_labels": action_labels, "chunk_rows": cfg.chunk_rows, "meta": meta,
+                           "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                           "operators": [], "cells": [], "n_committed_rows": 0, "n_committed_episodes": 0})
+        return cls(path, readonly=False, config=cfg)
+
+    @classmethod
+    def open(cls, path, readonly: bool = False, *, config: ReplayConfig | None = None) -> "ReplayStore":
+        return cls(Path(path), readonly=readonly, config=config)
+
+    def __init__(self, path: Path, readonly: bool, config: ReplayConfig | None):
+        self.path, self.readonly = Path(path), readonly
+        self.cfg = config or ReplayConfig()
+        self._lock_fd: int | None = None
+        if not (self.path / "zarr.json").is_file():
+            raise StoreError(f"{self.path}: not a replay store (no zarr.json)")
+        if not readonly:
+            self._lock()
+        try:
+            attrs = self._read_attrs()
+            self.obs_labels, self.action_labels = list(attrs["obs_labels"]), list(attrs["action_labels"])
+            no, na = len(self.obs_labels), len(self.action_labels)
+            self._specs = {"rows": ROW_COLUMNS(no, na), "episodes": EPISODE_COLUMNS(no)}
+            self._arrays = self._open_arrays(attrs)
+            self.meta = attrs.get("meta", {})
+            self.rows = Columns({**self._specs["rows"], **DERIVED}, attrs["n_committed_rows"] + 4096)
+            self.eps = Columns(self._specs["episodes"], attrs["n_committed_episodes"] + 1024)
+            self._n = self._e = self._pending = 0
+            self._vocab = {"operator": [], "cell": []}
+            self.pools = Pools(self._pool_mask)
+            self._load(attrs)
+            if not readonly:
+                self._truncate()
+        except BaseException:
+            self._unlock()
+            raise
+        self._flushed = (self._n, self._e)
+        self._last_flush = time.monotonic()
+
+    # ---- opening ------------------------------------------------------------------------------
+    def _lock(self) -> None:
+        self._lock_fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._unlock()
+            raise StoreError(f"{self.path}: already open for writing by another process "
+                             "(open it with readonly=True to read)") from None
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the fd releases the flock
+            self._lock_fd = None
+
+    def _read_attrs(self) -> dict:
+        """Root attrs, read fresh from disk and checked; StoreError naming what is wrong."""
+        try:
+            doc = json.loads((self.path / "zarr.json").read_text())
+        except (OSError, ValueError) as e:
+            raise StoreError(f"{self.path}: damaged metadata: zarr.json is not readable JSON ({e})") from None
+        attrs = doc.get("attributes") if isinstance(doc, dict) else None
+        if doc.get("node_type") != "group" or doc.get("zarr_format") != 3 or not isinstance(attrs, dict):
+            raise StoreError(f"{self.path}: damaged metadata: zarr.json is not a zarr v3 group")
+        if attrs.get("schema") != SCHEMA:
+            raise StoreError(f"{self.path}: not an rlif replay store (schema attribute {attrs.get('schema')!r})")
+        if attrs.get("schema_version") != SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: schema version {attrs.get('schema_version')!r}, this code reads "
+                             f"version {SCHEMA_VERSION}; use a matching rlif version (nothing was changed)")
+        for key, kind in (("obs_labels", list), ("action_labels", list), ("operators", list), ("cells", list),
+                          ("n_committed_rows", int), ("n_committed_episodes", int)):
+            if not isinstance(attrs.get(key), kind) or (kind is int and attrs[key] < 0):
+                raise StoreError(f"{self.path}: damaged metadata: attribute {key!r} is {attrs.get(key)!r}")
+        return attrs
+
+    def _open_arrays(self, attrs: dict) -> dict:
+        import zarr
+
+        try:
+            root = zarr.open_group(str(self.path), mode="r" if self.readonly else "r+", zarr_format=3)
+        except Exception as e:  # noqa: BLE001 - any zarr failure here means damaged metadata
+            raise StoreError(f"{self.path}: damaged metadata: {type(e).__name__}: {e}") from None
+        out = {}
+        for group, spec in self._specs.items():
+            n = attrs["n_committed_rows" if group == "rows" else "n_committed_episodes"]
+            for name, (dt, tail) in spec.items():
+                key = f"{group}/{name}"
+                try:
+                    a = root[key]
+                except Exception as e:  # noqa: BLE001
+                    raise StoreError(f"{self.path}: damaged: array {key} missing or unreadable ({e})") from None
+                if not isinstance(a, zarr.Array) or a.dtype != np.dtype(dt) or tuple(a.shape[1:]) != tail:
+                    raise StoreError(f"{self.path}: damaged: {key} should be {dt} (n, {tail}), "
+                                     f"found {getattr(a, 'dtype', '?')} {getattr(a, 'shape', '?')}")
+                if a.shape[0] < n:
+                    raise StoreError(f"{self.path}: damaged: {key} has {a.shape[0]} rows, counters say {n}")
+                out[key] = a
+        self._root = root
+        return out
+
+    def _load(self, attrs: dict) -> int:
+        """Copy committed rows/episodes beyond what RAM holds into the mirror; returns new rows."""
+        n1, e1 = attrs["n_committed_rows"], attrs["n_committed_episodes"]
+        if n1 < self._n or e1 < self._e:
+            raise StoreError(f"{self.path}: counters went backwards ({n1} rows < {self._n} seen)")
+        n0, e0 = self._n, self._e
+        self._vocab = {"operator": list(attrs["operators"]), "cell": list(attrs["cells"])}
+        self.eps.ensure(e1)
+        self.rows.ensure(n1 + 1)  # +1: next_obs gathers row i+1
+        for name in self._specs["episodes"]:
+            self.eps[name][e0:e1] = self._arrays[f"episodes/{name}"][e0:e1]
+        for name in self._specs["rows"]:
+            self.rows[name][n0:n1] = self._arrays[f"rows/{name}"][n0:n1]
+        self._n, self._e = n1, e1
+        self._derive(n0, n1)
+        return n1 - n0
+
+    def _truncate(self) -> None:
+        """Writer open: cut every array back to the counters (drops an uncommitted tail)."""
+        for key, a in self._arrays.items():
+            n = self._n if key.startswith("rows/") else self._e
+            if a.shape[0] != n:
+                a.resize((n, *a.shape[1:]))
+
+    # ---- writing ------------------------------------------------------------------------------
+    def append(self, obs, action, policy_action, source, intervening, t=None, expert_action=None) -> None:
+        """Add one step to the current (uncommitted) episode. RAM only; cheap."""
+        if self.readonly:
+            raise StoreError(f"{self.path}: opened readonly")
+        if np.shape(obs) != (len(self.obs_labels),) or np.shape(action) != (len(self.action_labels),):
+            raise ValueError(f"append: obs {np.shape(obs)} / action {np.shape(action)} do not match the "
+                             f"store's {len(self.obs_labels)} obs and {len(self.action_labels)} action labels")
+        if source not in (0, 1, 2):
+            raise ValueError(f"append: source {source!r} is not one of {[int(s) for s in Source]}")
+        i = self._n + self._pending
+        if i + 1 >= self.rows.capacity:
+            self.rows.ensure(i + 2)
+        c = self.rows.cols
+        c["obs"][i] = obs
+        c["action"][i] = action
+        c["policy_action"][i] = policy_action
+        c["expert_action"][i] = np.nan if expert_action is None else expert_action
+        c["source"][i] = source
+        c["intervening"][i] = intervening
+        c["episode"][i] = self._e
+        c["step"][i] = self._pending
+        c["t"][i] = time.time() if t is None else t
+        self._pending += 1
+
+    def discard_episode(self) -> int:
+        """Drop the uncommitted current episode (e.g. an aborted reset); returns rows dropped."""
+        n, self._pending = self._pending, 0
+        return n
+
+    def end_episode(self, terminal: bool, success: bool, truncated: bool = False, final_obs=None,
+                    **episode_meta: Any) -> int:
+        """Commit the current episode; returns its index. episode_meta: operator (str), cell
+        ("sim" | "real"), aborted (bool), demo (bool: a demonstration, part of the prior set)."""
+        if self.readonly:
+            raise StoreError(f"{self.path}: opened readonly")
+        unknown = sorted(set(episode_meta) - set(EPISODE_META))
+        if unknown:
+            raise TypeError(f"end_episode: unknown episode meta {unknown}; allowed: {list(EPISODE_META)}")
+        s, e, j = self._n, self._n + self._pending, self._e
+        if e == s:
+            raise ValueError("end_episode: the current episode has no rows")
+        c = self.rows.cols
+        for name in ("obs", "action", "t"):
+            if not np.isfinite(c[name][s:e]).all():
+                raise ValueError(f"end_episode: non-finite {name} in the episode (not committed; "
+                                 "discard_episode() drops it)")
+        c["terminal"][s:e] = c["truncated"][s:e] = False
+        c["terminal"][e - 1], c["truncated"][e - 1] = bool(terminal), bool(truncated)
+        fo = c["obs"][e - 1] if final_obs is None else np.asarray(final_obs, dtype=np.float32)
+        if fo.shape != (len(self.obs_labels),) or not np.isfinite(fo).all():
+            fo = c["obs"][e - 1]
+        iv = c["intervening"][s:e]
+        self.eps.ensure(j + 1)
+        row = {"start": s, "length": e - s, "success": success, "terminal": terminal, "truncated": truncated,
+               "aborted": episode_meta.get("aborted", False), "demo": episode_meta.get("demo", False),
+               "interventions": int(iv[0]) + int(np.count_nonzero(~iv[:-1] & iv[1:])),
+               "intervention_steps": int(np.count_nonzero(iv)), "final_obs": fo,
+               "operator": self._code("operator", str(episode_meta.get("operator", ""))),
+               "cell": self._code("cell", str(episode_meta.get("cell", "sim")))}
+        for name, v in row.items():
+            self.eps[name][j] = v
+        self._n, self._e, self._pending = e, j + 1, 0
+        self._derive(s, e)
+        if time.monotonic() - self._last_flush >= self.cfg.flush_interval_s:
+            self.flush()
+        return j
+
+    def _code(self, kind: str, value: str) -> int:
+        vocab = self._vocab[kind]
+        if value not in vocab:
+            vocab.append(value)
+        return vocab.index(value)
+
+    def flush(self) -> None:
+        """Write committed rows and episodes not yet on disk, then the counters (in that order)."""
+        (n0, e0), n1, e1 = self._flushed, self._n, self._e
+        if self.readonly or (n0, e0) == (n1, e1):
+            return
+        for key, a in self._arrays.items():
+            group, name = key.split("/")
+            lo, hi, src = (n0, n1, self.rows) if group == "rows" else (e0, e1, self.eps)
+            if hi > a.shape[0]:  # grow a chunk at a time, ahead of the counters
+                chunk = a.chunks[0]
+                a.resize((-(-hi // chunk) * chunk, *a.shape[1:]))
+            a[lo:hi] = src[name][lo:hi]
+        self._root.attrs.update({"n_committed_rows": n1, "n_committed_episodes": e1,
+                                 "operators": self._vocab["operator"], "cells": self._vocab["cell"]})
+        self._flushed, self._last_flush = (n1, e1), time.monotonic()
+
+    # ---- reading ------------------------------------------------------------------------------
+    def refresh(self) -> int:
+        """Reader: load rows committed since the last look (trusting only the counters); returns
+        the number of new rows. A writer's RAM is already current: returns 0."""
+        if not self.readonly:
+            return 0
+        attrs = self._read_attrs()
+        if (attrs["n_committed_rows"], attrs["n_committed_episodes"]) == (self._n, self._e):
+            return 0
+        self._arrays = self._open_arrays(attrs)  # fresh shapes
+        return self._load(attrs)
+
+    def _derive(self, lo: int, hi: int) -> None:
+        """RAM-only columns of committed rows lo:hi (whole episodes): rewards, last, prior."""
+        if hi <= lo:
+            return
+        c, ep = self.rows.cols, self.rows["episode"][lo:hi]
+        c["r_rlif"][lo:hi] = labeling.rlif_rewards(c["intervening"][lo:hi], ep)
+        c["r_task"][lo:hi] = labeling.task_rewards(ep, self.eps["success"][ep])
+        c["last"][lo:hi] = labeling.episode_last(ep)
+        c["prior"][lo:hi] = labeling.prior_mask(c["source"][lo:hi], self.eps["demo"][ep])
+
+    def _pool_mask(self, key, lo: int, hi: int) -> np.ndarray:
+        subset, prior = key
+        c = self.rows.cols
+        m = labeling.subset_mask(subset, intervening=c["intervening"][lo:hi], source=c["source"][lo:hi],
+                                 demo=self.eps["demo"][c["episode"][lo:hi]],
+                                 expert_action=c["expert_action"][lo:hi])
+        return m if prior is None else m & (c["prior"][lo:hi] == prior)
+
+    def sample(self, batch_size: int, rng: np.random.Generator, reward: str = "rlif",
+               symmetric: bool = False, subset: str = "all") -> dict[str, np.ndarray]:
+        """A batch of committed rows, uniformly at random with replacement (see README)."""
+        n = self._n
+        if subset not in labeling.SUBSETS or reward not in labeling.REWARDS:
+            raise ValueError(f"sample: subset {subset!r} / reward {reward!r}; allowed "
+                             f"{list(labeling.SUBSETS)} / {list(labeling.REWARDS)}")
+        if symmetric:  # prior half first, then the online half (agents rely on this order)
+            prior, online = self.pools.get((subset, True), n), self.pools.get((subset, False), n)
+            if len(prior) and len(online):
+                parts = [(prior, batch_size // 2), (online, batch_size - batch_size // 2)]
+            else:  # one set is empty: everything from the other
+                parts = [(prior if len(prior) else online, batch_size)]
+        else:
+            parts = [(None if subset == "all" else self.pools.get((subset, None), n), batch_size)]
+        idx = []
+        for pool, m in parts:
+            size = n if pool is None else len(pool)
+            if size == 0:
+                raise ValueError(f"sample: no committed rows in subset {subset!r} ({n} rows in the store)")
+            i = rng.integers(0, size, size=m)
+            idx.append(i if pool is None else pool[i])
+        idx = idx[0] if len(idx) == 1 else np.concatenate(idx)
+        return self._gather(idx.astype(np.int64, copy=False), reward)
+
+    def _gather(self, idx: np.ndarray, reward: str) -> dict[str, np.ndarray]:
+        c = self.rows.cols
+        nxt = c["obs"][idx + 1]  # the mirror always has a row beyond the last committed one
+        last = c["last"][idx]
+        if last.any():
+            nxt[last] = self.eps["final_obs"][c["episode"][idx[last]]]
+        term = c["terminal"][idx]
+        return {"obs": c["obs"][idx], "action": c["action"][idx], "next_obs": nxt,
+                "reward": labeling.combine(reward, c["r_rlif"][idx], c["r_task"][idx]),
+                "mask": (~term).astype(np.float32), "done": (term | c["truncated"][idx]).astype(np.float32),
+                "intervening": c["intervening"][idx], "source": c["source"][idx],
+                "policy_action": c["policy_action"][idx], "expert_action": c["expert_action"][idx],
+                "index": idx}
+
+    # ---- properties and lifecycle ---------------------------------------------------------------
+    @property
+    def n_rows(self) -> int:
+        """Committed rows (a writer counts episodes committed in RAM, even if not yet flushed)."""
+        return self._n
+
+    @property
+    def n_episodes(self) -> int:
+        return self._e
+
+    @property
+    def n_pending(self) -> int:
+        """Rows of the current, uncommitted episode."""
+        return self._pending
+
+    def column(self, name: str) -> np.ndarray:
+        """Committed rows of one row column (a read-only view of the RAM mirror)."""
+        v = self.rows[name][: self._n].view()
+        v.flags.writeable = False
+        return v
+
+    @property
+    def episodes(self) -> dict[str, np.ndarray]:
+        """The committed episodes table: dict of numpy columns (copies), operator/cell decoded."""
+        out = {k: self.eps[k][: self._e].copy() for k in self._specs["episodes"]}
+        for k in ("operator", "cell"):
+            vocab = np.array(self._vocab[k] or [""], dtype=str)
+            out[k] = vocab[out[k]]
+        return out
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.rows.nbytes + self.eps.nbytes + self.pools.nbytes
+
+    def close(self) -> None:
+        """Flush committed episodes and release the store; an uncommitted episode is dropped."""
+        if not self.readonly and self._lock_fd is not None:
+            self.flush()
+            self._truncate()  # plain zarr clients then see shape == counters
+        self._unlock()
+
+    def __enter__(self) -> "ReplayStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ReplayStore({str(self.path)!r}, rows={self._n}, episodes={self._e}, readonly={self.readonly})"
