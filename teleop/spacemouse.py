@@ -101,6 +101,8 @@ class SpaceMouseSource(PolledSource):
             self.dev, self.tap = dev, tap
             self.connected, self.error = True, None
             self._zero_run = 0
+        # a freshly opened device is at rest until it reports otherwise (not a report: no stale clock)
+        self._push(Reading(now, np.zeros(6), tuple(0 for _ in dev.info.button_specs)), report=False)
 
     def _close(self) -> None:
         if self.dev is not None:
