@@ -29,6 +29,10 @@ class CellConfig:
     hole_offset_m: float = _f(0.003, "true hole offset from nominal: uniform in +-this on x and y, m")
     start_xy_m: float = _f(0.02, "start pose: uniform in +-this on x and y around the nominal hole, m")
     start_z_m: tuple[float, float] = _f((0.03, 0.05), "start pose: peg tip height above the board, m")
+    stiffness_n_m: float = _f(1000.0, "Cartesian impedance: translational stiffness, N/m")
+    stiffness_nm_rad: float = _f(60.0, "Cartesian impedance: rotational stiffness, Nm/rad")
+    damping_n_s_m: float = _f(80.0, "Cartesian impedance: translational damping, N s/m")
+    damping_nm_s_rad: float = _f(3.0, "Cartesian impedance: rotational damping, Nm s/rad")
     render: bool = _f(False, "render the wrist camera into observations / the dashboard")
 
     def validate(self) -> None:
@@ -40,6 +44,8 @@ class CellConfig:
             raise ValueError("cell.control_hz and cell.episode_steps must be > 0")
         if self.max_step_m <= 0 or self.max_step_rad <= 0 or self.max_force_n <= 0:
             raise ValueError("cell.max_step_m, max_step_rad and max_force_n must be > 0")
+        if min(self.stiffness_n_m, self.stiffness_nm_rad) <= 0 or min(self.damping_n_s_m, self.damping_nm_s_rad) < 0:
+            raise ValueError("cell.stiffness_* must be > 0 and cell.damping_* >= 0")
         if min(self.safety_box_m) <= 0:
             raise ValueError("cell.safety_box_m: every half extent must be > 0")
 

@@ -1,0 +1,237 @@
+"""TwinCell: the MuJoCo peg-insertion cell with the cell contract of DESIGN.md (observe, apply, reset).
+
+The real Franka cell has the same methods, so everything above it (env, graph node, operators)
+is cell-agnostic.
+
+Control (profiled choice, see also scene.xml): the Cartesian impedance law runs INSIDE MuJoCo as
+six position servos with a site transmission (peg tip relative to the nominal hole frame), body
+gravcomp and joint damping, so a control period is a few `mj_step(model, data, nstep=10)` calls
+with no Python per 1 ms step. A per-step numpy controller ran ~20x real time; this runs well over
+100x (see `rlif bench sim`). Fidelity trade-offs, all small at the 10 Hz / mm scale of the task:
+the servos are exactly F = K (x_target - x) - D xdot with J^T mapping at 1 kHz (like the real
+controller), but there is no Coriolis compensation and no nullspace posture spring (joint damping
+keeps the redundant joint still); force limits are per Cartesian axis (100 N, 10 Nm) plus the
+Panda's joint torque limits.
+
+Target rule: target = previous target + action delta, limited to one full step (max_step_m,
+max_step_rad) away from the MEASURED pose, then clipped to the safety box. So free motion does not
+drift (the target integrates the actions), while pushing against the board can never wind up more
+than stiffness x one step of force (1000 N/m x 1 cm = 10 N by default). `hold()` keeps the target.
+
+Wrench: the F/T sensor between fingers and peg, minus the peg's static weight = the contact wrench
+on the peg, expressed in the hole frame, torque about the peg tip (sign: force ON the peg).
+The abort check reads it every 10 ms of physics.
+"""
+from __future__ import annotations
+
+import math
+
+import mujoco
+import numpy as np
+
+from sim import kinematics as kin
+from sim.config import CellConfig
+from sim.model import HOME_Q, build, hole_radius_m
+
+OBS_LABELS = ("ee_x", "ee_y", "ee_z", "ee_rx", "ee_ry", "ee_rz", "v_x", "v_y", "v_z",
+              "w_x", "w_y", "w_z", "f_x", "f_y", "f_z", "tq_x", "tq_y", "tq_z")
+ACTION_LABELS = {"6d": ("x", "y", "z", "rx", "ry", "rz"), "xyz": ("x", "y", "z"), "xyz_yaw": ("x", "y", "z", "rz")}
+_ACTION_INDEX = {"6d": [0, 1, 2, 3, 4, 5], "xyz": [0, 1, 2], "xyz_yaw": [0, 1, 2, 5]}
+CHUNK_S = 0.01  # physics between two force-limit checks, s
+
+
+class TwinCell:
+    """A cell: observe, apply, reset. Poses are in the NOMINAL hole frame (m, rotation vector rad)."""
+
+    def __init__(self, cfg: CellConfig = CellConfig(), seed: int | None = None):
+        cfg.validate()
+        self.cfg = cfg
+        self.model, self.ids = build(cfg)
+        self.data = mujoco.MjData(self.model)
+        self.obs_labels: tuple[str, ...] = OBS_LABELS
+        self.action_labels: tuple[str, ...] = ACTION_LABELS[cfg.action_space]
+        self.action_dim = len(self.action_labels)
+        self.obs_dim = len(self.obs_labels)
+        self._act_idx = _ACTION_INDEX[cfg.action_space]
+        self._scale = np.array([cfg.max_step_m] * 3 + [cfg.max_step_rad] * 3)
+        self._box = np.array(cfg.safety_box_m)
+        dt = self.model.opt.timestep
+        self._chunk = max(1, round(CHUNK_S / dt))
+        self._n_chunks = max(1, round(1.0 / cfg.control_hz / dt / self._chunk))
+        mujoco.mj_forward(self.model, self.data)
+        self._nom_pos = self.data.site_xpos[self.ids.hole_nominal].copy()
+        self._nom_rot = self.data.site_xmat[self.ids.hole_nominal].reshape(3, 3).copy()
+        self._board0 = self.model.body_pos[self.model.body("board").id].copy()
+        self._peg_mass = float(self.model.body_subtreemass[self.ids.peg_body])
+        self._peg_com = self.model.body_ipos[self.ids.peg_body].copy()   # in the peg frame, m
+        self._hole_r = hole_radius_m(cfg.clearance_m)
+        self._rng = np.random.default_rng(seed)
+        self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
+        self.episode = 0
+        self.step = 0
+        self.hole_offset = np.zeros(2)
+        self.target = np.zeros(6)
+        self._max_force = 0.0
+        self._aborted = False
+        self.reset()
+        self.episode = 0
+
+    # ---- the contract -------------------------------------------------------------------
+    def reset(self, seed: int | None = None) -> tuple[np.ndarray, dict]:
+        """New episode: random true hole offset, random start pose above the nominal hole."""
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        c, rng = self.cfg, self._rng
+        self.hole_offset = rng.uniform(-c.hole_offset_m, c.hole_offset_m, 2)
+        start = np.array([*rng.uniform(-c.start_xy_m, c.start_xy_m, 2), rng.uniform(*c.start_z_m), 0, 0, 0])
+        m, d = self.model, self.data
+        mujoco.mj_resetData(m, d)
+        d.mocap_pos[self.ids.board_mocap] = self._board0 + self._nom_rot @ np.array([*self.hole_offset, 0.0])
+        q = kin.solve_ik(m, d, self.ids.ee, *self._to_world(start), HOME_Q)
+        d.qpos[:] = q
+        d.qvel[:] = 0.0
+        self.target = start
+        d.ctrl[:] = start
+        mujoco.mj_forward(m, d)
+        self.episode += 1
+        self.step = 0
+        self._max_force = 0.0
+        self._aborted = False
+        return self.observe(), self._info()
+
+    def apply(self, action: np.ndarray) -> tuple[np.ndarray, bool, bool, dict]:
+        """One control period: target = current pose + scaled action, clipped; then physics."""
+        a = np.asarray(action, dtype=np.float64).reshape(-1)
+        if a.shape != (self.action_dim,):
+            raise ValueError(f"action must have {self.action_dim} values {self.action_labels}, got shape {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"action contains NaN/inf: {a.tolist()} (labels {self.action_labels}); "
+                             "the graph holds pose instead of applying it")
+        delta = np.zeros(6)
+        delta[self._act_idx] = np.clip(a, -1.0, 1.0)
+        delta *= self._scale
+        pose = self.ee_pose()
+        target = np.empty(6)
+        # previous target + delta, but never more than one full step away from the measured pose
+        lim = self._scale[:3]
+        target[:3] = np.clip(self.target[:3] + delta[:3], pose[:3] - lim, pose[:3] + lim)
+        target[:3] = np.clip(target[:3], -self._box, self._box)
+        rot = kin.compose_rotvec(delta[3:], self.target[3:])
+        err = kin.diff_rotvec(rot, pose[3:])
+        n = float(np.linalg.norm(err))
+        if n > self.cfg.max_step_rad:
+            rot = kin.compose_rotvec(err * (self.cfg.max_step_rad / n), pose[3:])
+        n = float(np.linalg.norm(rot))
+        target[3:] = rot if n <= self.cfg.safety_box_rad else rot * (self.cfg.safety_box_rad / n)
+        self.target = target
+        return self._run_period()
+
+    def hold(self) -> tuple[np.ndarray, bool, bool, dict]:
+        """One control period keeping the current target (missed deadline, NaN, e-stop)."""
+        return self._run_period()
+
+    def observe(self) -> np.ndarray:
+        d, ids = self.data, self.ids
+        pose = self.ee_pose()
+        v = self._nom_rot.T @ d.sensordata[ids.linvel_adr:ids.linvel_adr + 3]
+        w = self._nom_rot.T @ d.sensordata[ids.angvel_adr:ids.angvel_adr + 3]
+        f, tq = self.wrench()
+        return np.concatenate([pose, v, w, f, tq]).astype(np.float32)
+
+    def render(self, camera: str = "front", width: int = 320, height: int = 240) -> np.ndarray:
+        """RGB frame (uint8 HxWx3) from the `front` or `wrist` camera, headless."""
+        if camera not in ("front", "wrist"):
+            raise ValueError(f"camera must be 'front' or 'wrist', got {camera!r}")
+        r = self._renderers.get((width, height))
+        if r is None:
+            r = self._renderers[(width, height)] = mujoco.Renderer(self.model, height, width)
+        r.update_scene(self.data, camera=camera)
+        return r.render().copy()
+
+    def close(self) -> None:
+        for r in self._renderers.values():
+            r.close()
+        self._renderers.clear()
+
+    # ---- state in the hole frame ---------------------------------------------------------
+    def ee_pose(self) -> np.ndarray:
+        """Peg tip pose in the nominal hole frame: x, y, z (m), rotation vector (rad)."""
+        d, i = self.data, self.ids.ee
+        pos = self._nom_rot.T @ (d.site_xpos[i] - self._nom_pos)
+        rot = kin.mat_to_rotvec(self._nom_rot.T @ d.site_xmat[i].reshape(3, 3))
+        return np.concatenate([pos, rot])
+
+    def contact_force(self) -> np.ndarray:
+        """Contact force ON the peg (N), world axes: F/T reading minus the peg's static weight."""
+        d, ids = self.data, self.ids
+        f_hand = d.site_xmat[ids.ft].reshape(3, 3) @ d.sensordata[ids.force_adr:ids.force_adr + 3]
+        f_ext = -f_hand
+        f_ext[2] += 9.81 * self._peg_mass
+        return f_ext
+
+    def wrench(self) -> tuple[np.ndarray, np.ndarray]:
+        """Contact force (N) and torque about the peg tip (Nm) on the peg, hole-frame axes."""
+        d, ids = self.data, self.ids
+        f_ext = self.contact_force()
+        t_hand = d.site_xmat[ids.ft].reshape(3, 3) @ d.sensordata[ids.torque_adr:ids.torque_adr + 3]
+        weight = np.array([0.0, 0.0, -9.81 * self._peg_mass])
+        r_com = d.xmat[ids.peg_body].reshape(3, 3) @ self._peg_com + d.xpos[ids.peg_body] - d.site_xpos[ids.ft]
+        t_ext_site = -t_hand - _cross(r_com, weight)
+        t_ext_tip = t_ext_site + _cross(d.site_xpos[ids.ft] - d.site_xpos[ids.ee], f_ext)
+        return self._nom_rot.T @ f_ext, self._nom_rot.T @ t_ext_tip
+
+    def tip_to_hole(self) -> np.ndarray:
+        """True peg tip minus true hole entrance, hole-frame axes, m (experts only)."""
+        return self._nom_rot.T @ (self.data.site_xpos[self.ids.ee] - self.data.site_xpos[self.ids.hole])
+
+    # ---- internals -----------------------------------------------------------------------
+    def _to_world(self, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pos = self._nom_pos + self._nom_rot @ pose[:3]
+        return pos, kin.mat_to_rotvec(self._nom_rot @ kin_mat(pose[3:]))
+
+    def _run_period(self) -> tuple[np.ndarray, bool, bool, dict]:
+        m, d = self.model, self.data
+        d.ctrl[:] = self.target
+        force = 0.0
+        for _ in range(self._n_chunks):
+            mujoco.mj_step(m, d, nstep=self._chunk)
+            f = self.contact_force()
+            force = math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2])
+            self._max_force = max(self._max_force, force)
+            if force > self.cfg.max_force_n:
+                self._aborted = True
+                break
+        self.step += 1
+        info = self._info(force)
+        terminated = bool(info["success"] or info["aborted"])
+        truncated = bool(not terminated and self.step >= self.cfg.episode_steps)
+        return self.observe(), terminated, truncated, info
+
+    def _info(self, force: float | None = None) -> dict:
+        t2h = self.tip_to_hole()
+        inside = float(np.hypot(t2h[0], t2h[1])) < self._hole_r
+        depth = float(max(0.0, -t2h[2])) if inside else 0.0
+        if force is None:
+            force = float(np.linalg.norm(self.contact_force()))
+        return {
+            "success": bool(depth >= self.cfg.success_depth_m and not self._aborted),
+            "aborted": bool(self._aborted),
+            "insertion_depth_m": depth,
+            "hole_offset_m": self.hole_offset.copy(),
+            "force_n": force,
+            "max_force_n": self._max_force,
+            "tip_to_hole_m": t2h,
+            "episode": self.episode,
+            "step": self.step,
+        }
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """3-vector cross product (np.cross is ~10x slower on tiny arrays)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+
+
+def kin_mat(rotvec: np.ndarray) -> np.ndarray:
+    mat = np.zeros(9)
+    mujoco.mju_quat2Mat(mat, kin.rotvec_to_quat(rotvec))
+    return mat.reshape(3, 3)
