@@ -85,6 +85,18 @@ DERIVED = {"r_rlif": ("float32", ()), "r_task": ("float32", ()), "last": ("bool"
            "prior": ("bool", ())}  # RAM only, recomputed from the flags on load
 
 
+def _zarr_sync(coro):
+    from zarr.core.sync import sync  # zarr's own bridge to its event-loop thread
+
+    return sync(coro)
+
+
+async def _gather_all(coros) -> None:
+    import asyncio
+
+    await asyncio.gather(*coros)
+
+
 class ReplayStore:
     """See the module docstring. Use `create` / `open`, not the constructor."""
 
@@ -226,7 +238,10 @@ class ReplayStore:
         return n1 - n0
 
     def _truncate(self) -> None:
-        """Writer open: cut every array back to the counters (drops an uncommitted tail)."""
+        """Writer open: cut every array back to the counters (drops an uncommitted tail) and
+        remove temp files a killed writer left mid-write (zarr writes `*.partial`, then renames)."""
+        for leftover in self.path.rglob("*.partial"):
+            leftover.unlink(missing_ok=True)
         for key, a in self._arrays.items():
             n = self._n if key.startswith("rows/") else self._e
             if a.shape[0] != n:
@@ -271,6 +286,8 @@ class ReplayStore:
         unknown = sorted(set(episode_meta) - set(EPISODE_META))
         if unknown:
             raise TypeError(f"end_episode: unknown episode meta {unknown}; allowed: {list(EPISODE_META)}")
+        if success and not terminal:
+            raise ValueError("end_episode: success is terminal (DESIGN.md): success=True needs terminal=True")
         s, e, j = self._n, self._n + self._pending, self._e
         if e == s:
             raise ValueError("end_episode: the current episode has no rows")
@@ -311,13 +328,15 @@ class ReplayStore:
         (n0, e0), n1, e1 = self._flushed, self._n, self._e
         if self.readonly or (n0, e0) == (n1, e1):
             return
+        writes = []
         for key, a in self._arrays.items():
             group, name = key.split("/")
             lo, hi, src = (n0, n1, self.rows) if group == "rows" else (e0, e1, self.eps)
             if hi > a.shape[0]:  # grow a chunk at a time, ahead of the counters
                 chunk = a.chunks[0]
                 a.resize((-(-hi // chunk) * chunk, *a.shape[1:]))
-            a[lo:hi] = src[name][lo:hi]
+            writes.append(a.async_array.setitem(slice(lo, hi), src[name][lo:hi]))
+        _zarr_sync(_gather_all(writes))  # all columns in one event-loop round trip (I/O overlaps)
         self._root.attrs.update({"n_committed_rows": n1, "n_committed_episodes": e1,
                                  "operators": self._vocab["operator"], "cells": self._vocab["cell"]})
         self._flushed, self._last_flush = (n1, e1), time.monotonic()

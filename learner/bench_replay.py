@@ -1,0 +1,101 @@
+"""`rlif bench replay`: append rate, sample latency and reopen time of the replay store.
+
+Measured on 18-D obs / 6-D actions, 100-step episodes with 4-step interventions (~10 % of
+steps), like the cell. Numbers depend on the machine and its load: they are reported, never
+asserted. Keys:
+  append_rows_per_s                append + end_episode, write-behind (flush_interval_s=1)
+  append_rows_per_s_write_through  the same with the default write-through (one flush per episode)
+  sample_p50_ms, sample_p99_ms     one `sample(256, symmetric=True)` (RLPD's call), from RAM
+  sample_p99_ms_plain              one `sample(256)` (uniform over all rows)
+  reopen_1m_s                      `ReplayStore.open` of a 1M-row store (mirror reload included);
+                                   with --quick, linearly extrapolated from `reopen_rows` rows
+  ram_bytes_per_row, raw_bytes_per_row  RAM of the mirror per row after a reopen vs the raw row
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from learner.config import ReplayConfig
+from learner.replay import ReplayStore, Source
+
+N_OBS, N_ACT, EP_LEN = 18, 6, 100
+
+
+class _Rows:
+    """A bank of random rows, cycled, so the timing measures the store and not the RNG."""
+
+    def __init__(self, rng: np.random.Generator, n: int = 4096):
+        self.obs = rng.normal(size=(n, N_OBS)).astype(np.float32)
+        self.act = rng.uniform(-1, 1, size=(n, N_ACT)).astype(np.float32)
+        step = np.arange(n) % EP_LEN
+        self.iv = (step % 25) >= 21  # one 4-step intervention every 25 steps
+        self.n = n
+
+
+def _fill(store: ReplayStore, n_rows: int, bank: _Rows, progress: bool, what: str) -> float:
+    """Append n_rows in 100-step episodes; returns rows/s."""
+    t0 = time.perf_counter()
+    for i in range(n_rows):
+        k = i % bank.n
+        iv = bool(bank.iv[k])
+        store.append(bank.obs[k], bank.act[k], bank.act[k], Source.HUMAN if iv else Source.POLICY, iv,
+                     t=0.1 * i)
+        if (i + 1) % EP_LEN == 0:
+            ep = (i + 1) // EP_LEN
+            store.end_episode(terminal=ep % 3 == 0, success=ep % 3 == 0, truncated=ep % 3 != 0,
+                              final_obs=bank.obs[k], operator="bench", cell="sim")
+            if progress and ep % 1000 == 0:
+                print(f"  {what}: {i + 1} rows", file=sys.stderr)
+    store.flush()
+    return n_rows / (time.perf_counter() - t0)
+
+
+def _sample_ms(store: ReplayStore, n: int, **kw) -> np.ndarray:
+    rng = np.random.default_rng(1)
+    for _ in range(20):  # warm the pools and caches
+        store.sample(256, rng, **kw)
+    ts = np.empty(n)
+    for j in range(n):
+        t0 = time.perf_counter()
+        store.sample(256, rng, **kw)
+        ts[j] = time.perf_counter() - t0
+    return ts * 1e3
+
+
+def run(quick: bool = False, progress: bool = True) -> dict:
+    n_append, n_through, n_reopen, n_samples = ((20_000, 2_000, 50_000, 500) if quick
+                                                else (200_000, 20_000, 1_000_000, 5_000))
+    bank = _Rows(np.random.default_rng(0))
+    labels = ([f"o{i}" for i in range(N_OBS)], [f"a{i}" for i in range(N_ACT)])
+    tmp = Path(tempfile.mkdtemp(prefix="rlif-bench-replay-"))
+    out: dict = {}
+    try:
+        behind = ReplayConfig(flush_interval_s=1.0)
+        with ReplayStore.create(tmp / "append.zarr", *labels, config=behind) as s:
+            out["append_rows_per_s"] = round(_fill(s, n_append, bank, progress, "append"))
+        with ReplayStore.create(tmp / "through.zarr", *labels) as s:
+            out["append_rows_per_s_write_through"] = round(_fill(s, n_through, bank, progress, "write-through"))
+        with ReplayStore.create(tmp / "big.zarr", *labels, config=behind) as s:
+            _fill(s, n_reopen, bank, progress, "reopen store")
+        t0 = time.perf_counter()
+        s = ReplayStore.open(tmp / "big.zarr", readonly=True)
+        reopen = time.perf_counter() - t0
+        out["reopen_rows"] = s.n_rows
+        out["reopen_1m_s"] = round(reopen * 1_000_000 / s.n_rows, 3)
+        ts = _sample_ms(s, n_samples, symmetric=True)
+        out["sample_p50_ms"] = round(float(np.percentile(ts, 50)), 4)
+        out["sample_p99_ms"] = round(float(np.percentile(ts, 99)), 4)
+        out["sample_p99_ms_plain"] = round(float(np.percentile(_sample_ms(s, n_samples), 99)), 4)
+        out["ram_bytes_per_row"] = round(s.ram_bytes / s.n_rows, 1)
+        out["raw_bytes_per_row"] = s.rows.row_bytes
+        s.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    out["quick"] = quick
+    return out
