@@ -14,7 +14,8 @@ values are read back.
 Like a real device: while the cap is deflected it sends a report every 1/report_hz s; on a change
 it sends at once; back at rest it sends one zero report, then nothing. Buttons report on change.
 `unplug()` makes reads fail (as hidapi does when the device vanishes) until `replug()`;
-`freeze()` stops reports without an error (a wireless link that went silent).
+`freeze()` stops reports without an error (a wireless link that went silent); `inject()` queues
+raw report bytes (recorded from a real device, or broken ones such as all-zero reports).
 
 Scripts: `play([Step(t_s, hid_axes, buttons), ...], loop=False)` applies each step when the
 fake's clock passes `t_s` (relative to `play`). `DEMO` pushes forward for about a second, lets go,
@@ -26,7 +27,7 @@ import struct
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from teleop.errors import DeviceNotFound
 
@@ -134,6 +135,10 @@ class FakeSpaceMouse:
         self._script_t0 = self.clock()
         self._loop_s = (period_s or (self._script[-1].t + 1.0)) if loop and self._script else None
         self._next = 0
+
+    def inject(self, reports: Iterable[bytes]) -> None:
+        """Queue raw (e.g. recorded) HID reports exactly as given: report id first, then payload."""
+        self._queue.extend(bytes(r) for r in reports)
 
     def unplug(self) -> None:
         self.plugged = False

@@ -41,6 +41,7 @@ class SourceStatus:
     reports: int = 0  # reports read since start
     poll_hz: float = 0.0  # measured reader loop rate, Hz
     report_hz: float = 0.0  # measured device report rate, Hz
+    pumps: int = 0  # reader loop iterations since start
     info: dict = field(default_factory=dict)
 
 
@@ -81,6 +82,7 @@ class PolledSource:
         self.warning: str | None = None
         self.last_report_t: float | None = None
         self.reports = 0
+        self.pumps = 0
 
     # ------------------------------------------------------------ subclass hooks
     def _pump(self, now: float) -> None:
@@ -105,6 +107,7 @@ class PolledSource:
         now = self.clock()
         self._pump(now)
         with self._lock:
+            self.pumps += 1
             self._poll_rate.tick(now)
             self._report_rate.tick(now, 0)
 
@@ -118,7 +121,7 @@ class PolledSource:
     def status(self) -> SourceStatus:
         with self._lock:
             return SourceStatus(self.name, self.connected, self.error, self.warning, self.last_report_t,
-                                self.reports, self._poll_rate.hz, self._report_rate.hz)
+                                self.reports, self._poll_rate.hz, self._report_rate.hz, self.pumps)
 
     def start(self) -> PolledSource:
         """Run `pump()` at `poll_hz` in a daemon thread (absolute schedule, no drift)."""
