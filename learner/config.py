@@ -35,18 +35,26 @@ class AgentConfig:
 
     algo: Literal["rlpd", "bc", "hg-dagger", "dagger"] = _f("rlpd", "learning method")
     reward: Literal["rlif", "task", "rlif+task"] = _f("rlif", "reward computed at sample time")
-    n_critics: int = _f(10, "critic ensemble size")
+    n_critics: int = _f(10, "critic ensemble size (one batched module, stacked weights)")
     critic_subset: int = _f(2, "target = min over a random subset of this many critics")
     hidden: tuple[int, ...] = _f((256, 256), "MLP hidden sizes (actor and critics)")
+    layer_norm: bool = _f(True, "LayerNorm after each hidden layer of the critics (RLPD)")
     lr: float = _f(3e-4, "Adam learning rate (actor, critics, temperature)")
     tau: float = _f(0.005, "soft target update rate")
     gamma: float = _f(0.99, "discount")
     batch_size: int = _f(256, "batch size per update")
-    utd: int = _f(4, "updates per environment step (update-to-data ratio)")
+    utd: int = _f(4, "critic updates per environment step (UTD); one update() call does utd "
+                     "critic steps and one actor + temperature step")
     init_temperature: float = _f(1.0, "initial SAC temperature")
     target_entropy: float | None = _f(None, "entropy target; None = -|A|/2")
     backup_entropy: bool = _f(False, "include the entropy term in the critic backup")
+    bc_loss: Literal["mse", "nll"] = _f("mse", "BC/HG-DAgger/DAgger loss: MSE of tanh(mean) or "
+                                                "negative log-likelihood of the target action")
     warmup_rows: int = _f(500, "no updates before the store holds this many rows")
+    compile: bool = _f(False, "torch.compile the SAC loss functions (~20 s once per process, cached on "
+                              "disk; falls back to eager with a warning if it fails)")
+    matmul_dtype: Literal["fp32", "bf16"] = _f("fp32", "SAC matmul precision: bf16 = autocast (fp32 weights, "
+                                                       "fp32 LayerNorm/losses); pays off with compile on")
     device: str = _f("auto", "torch device: auto | cpu | cuda")
     threads: int = _f(0, "torch CPU threads; 0 = all cores")
     seed: int = _f(0, "learner RNG seed (offset by the run seed)")
@@ -56,5 +64,9 @@ class AgentConfig:
             raise ValueError("agent: need n_critics >= 1 and 1 <= critic_subset <= n_critics")
         if self.batch_size < 2 or self.utd < 1:
             raise ValueError("agent: batch_size must be >= 2 and utd >= 1")
+        if any(h < 1 for h in self.hidden) or not self.hidden:
+            raise ValueError("agent: hidden must be a non-empty list of positive sizes")
+        if self.lr <= 0:
+            raise ValueError("agent: lr must be > 0")
         if not 0 < self.gamma < 1 or not 0 < self.tau <= 1:
             raise ValueError("agent: gamma must be in (0, 1) and tau in (0, 1]")

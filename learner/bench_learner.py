@@ -1,0 +1,127 @@
+"""`rlif bench learner`: full SAC updates/s, batched ensemble vs a plain per-critic loop.
+
+Both sides do the same work per update at batch 256, 10 critics, 18-D obs, 6-D action, utd 1:
+one critic step (target from 2 random target members, soft update), one actor step and one
+temperature step, starting from numpy batches (host -> torch conversion included).
+- "updates_per_s": `learner.sac.SACAgent` (stacked-weight ensemble, batched matmuls, fused Adam,
+  one host transfer of metrics per update).
+- "baseline_updates_per_s": the plain way: 10 separate `nn.Sequential` critics (Linear,
+  LayerNorm, ReLU) called in a Python loop, default `torch.optim.Adam`, a per-parameter soft
+  update loop, `.item()` per metric.
+CPU with torch's default thread count (all cores), or CUDA when present. Numbers are noisy on a
+shared machine; the two sides are interleaved in rounds and the median round is reported.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from learner.config import AgentConfig
+from learner.nets import TanhGaussianActor
+
+OBS, ACT, BATCH, N_CRITICS, HIDDEN = 18, 6, 256, 10, (256, 256)
+
+
+class PlainSAC:
+    """Reference SAC written the plain way (a loop over separate critic modules)."""
+
+    def __init__(self, device: torch.device, seed: int = 0):
+        torch.manual_seed(seed)
+        self.device = device
+        self.actor = TanhGaussianActor(OBS, ACT, HIDDEN).to(device)
+
+        def critic() -> nn.Module:
+            h = HIDDEN
+            return nn.Sequential(nn.Linear(OBS + ACT, h[0]), nn.LayerNorm(h[0]), nn.ReLU(),
+                                 nn.Linear(h[0], h[1]), nn.LayerNorm(h[1]), nn.ReLU(),
+                                 nn.Linear(h[1], 1)).to(device)
+
+        self.critics = nn.ModuleList(critic() for _ in range(N_CRITICS))
+        self.targets = copy.deepcopy(self.critics).requires_grad_(False)
+        self.log_alpha = torch.zeros((), device=device, requires_grad=True)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=3e-4)
+        self.critic_opt = torch.optim.Adam(self.critics.parameters(), lr=3e-4)
+        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=3e-4)
+
+    def update(self, b: dict[str, np.ndarray]) -> dict[str, float]:
+        t = {k: torch.as_tensor(v, device=self.device) for k, v in b.items()}
+        with torch.no_grad():
+            a2, _ = self.actor.sample(t["next_obs"])
+            x2 = torch.cat([t["next_obs"], a2], -1)
+            idx = torch.randperm(N_CRITICS)[:2].tolist()
+            q2 = torch.min(torch.stack([self.targets[i](x2).squeeze(-1) for i in idx]), 0).values
+            y = t["reward"] + 0.99 * t["mask"] * q2
+        x = torch.cat([t["obs"], t["action"]], -1)
+        loss = sum(((c(x).squeeze(-1) - y) ** 2).mean() for c in self.critics) / N_CRITICS
+        self.critic_opt.zero_grad()
+        loss.backward()
+        self.critic_opt.step()
+        with torch.no_grad():
+            for p, tp in zip(self.critics.parameters(), self.targets.parameters()):
+                tp.mul_(1 - 0.005).add_(0.005 * p)
+        a, logp = self.actor.sample(t["obs"])
+        xa = torch.cat([t["obs"], a], -1)
+        for c in self.critics:
+            c.requires_grad_(False)
+        q = torch.stack([c(xa).squeeze(-1) for c in self.critics]).mean(0)
+        for c in self.critics:
+            c.requires_grad_(True)
+        alpha = self.log_alpha.exp()
+        actor_loss = (alpha.detach() * logp - q).mean()
+        temp_loss = alpha * (-logp.detach().mean() + ACT / 2)
+        self.actor_opt.zero_grad()
+        actor_loss.backward()
+        self.actor_opt.step()
+        self.alpha_opt.zero_grad()
+        temp_loss.backward()
+        self.alpha_opt.step()
+        return {"critic_loss": loss.item(), "actor_loss": actor_loss.item(), "alpha": alpha.item()}
+
+
+def _batches(n: int, rng: np.random.Generator) -> list[dict[str, np.ndarray]]:
+    f = np.float32
+    return [{"obs": rng.standard_normal((BATCH, OBS)).astype(f),
+             "action": rng.uniform(-1, 1, (BATCH, ACT)).astype(f),
+             "next_obs": rng.standard_normal((BATCH, OBS)).astype(f),
+             "reward": -(rng.random(BATCH) < 0.05).astype(f),
+             "mask": (rng.random(BATCH) > 0.01).astype(f)} for _ in range(n)]
+
+
+def _rate(update, batches: list, n: int) -> float:
+    t0 = time.perf_counter()
+    for i in range(n):
+        update(batches[i % len(batches)])
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return n / (time.perf_counter() - t0)
+
+
+def run(quick: bool = False, progress: bool = True) -> dict:
+    from learner.agent import make_agent
+
+    cfg = AgentConfig(n_critics=N_CRITICS, hidden=HIDDEN, batch_size=BATCH, utd=1, device="auto")
+    agent = make_agent(cfg, OBS, ACT, seed=0)
+    plain = PlainSAC(agent.device)
+    batches = _batches(8, np.random.default_rng(0))
+    warm, n, rounds = (2, 5, 1) if quick else (20, 60, 5)
+    _rate(agent.update, batches, warm)
+    _rate(plain.update, batches, warm)
+    ours, base = [], []
+    for r in range(rounds):  # interleave so load changes on a shared machine hit both sides
+        ours.append(_rate(agent.update, batches, n))
+        base.append(_rate(plain.update, batches, n))
+        if progress:
+            print(f"round {r + 1}/{rounds}: batched {ours[-1]:.1f}/s, plain loop {base[-1]:.1f}/s",
+                  file=sys.stderr)
+    u, b = float(np.median(ours)), float(np.median(base))
+    return {"updates_per_s": round(u, 2), "baseline_updates_per_s": round(b, 2),
+            "speedup": round(u / b, 3) if b > 0 else math.nan,
+            "device": str(agent.device), "threads": torch.get_num_threads(),
+            "batch": BATCH, "n_critics": N_CRITICS, "obs_dim": OBS, "action_dim": ACT,
+            "updates_per_round": n, "rounds": rounds}

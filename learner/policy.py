@@ -1,0 +1,123 @@
+"""Actor-only inference for the actor node and eval: numpy in, numpy out, no autograd.
+
+The actor travels as safetensors BYTES (the `policy_weights` topic, `actor.safetensors`):
+tensors `layers.<i>.weight|bias`, `head.weight|bias` (float32, torch Linear layout (out, in))
+and metadata (kind "rlif-actor"): format version, obs/action dims, hidden sizes, log-std bounds,
+`version` (export counter of the learner, monotonic across resumes), `n_updates`, `algo`.
+`Policy.from_bytes` verifies all of it (and the checksum) and raises `CheckpointError` on a
+corrupt, truncated or mismatched blob, before replacing anything the caller holds.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from learner import safeio
+from learner.errors import CheckpointError
+from learner.nets import LOG_STD_MAX, LOG_STD_MIN, TanhGaussianActor
+
+__all__ = ["Policy", "CheckpointError", "encode_actor", "ACTOR_KIND", "ACTOR_FORMAT"]
+
+ACTOR_KIND = "rlif-actor"
+ACTOR_FORMAT = 1
+
+
+def encode_actor(actor: TanhGaussianActor, version: int, n_updates: int, algo: str) -> bytes:
+    """Serialise an actor network to safetensors bytes (see module docstring)."""
+    meta = {
+        "format": ACTOR_FORMAT, "obs_dim": actor.obs_dim, "action_dim": actor.action_dim,
+        "hidden": list(actor.hidden), "log_std_min": LOG_STD_MIN, "log_std_max": LOG_STD_MAX,
+        "version": int(version), "n_updates": int(n_updates), "algo": algo,
+    }
+    return safeio.pack(dict(actor.state_dict()), ACTOR_KIND, meta)
+
+
+class Policy:
+    """A frozen tanh-Gaussian actor in numpy. `act(obs)` -> action in [-1, 1], float32."""
+
+    def __init__(self, weights: list[tuple[np.ndarray, np.ndarray]], meta: dict[str, Any]):
+        self.layers = weights[:-1]  # hidden (W (out, in), b (out,)) pairs, ReLU after each
+        self.head = weights[-1]
+        self.meta = dict(meta)
+        self.obs_dim = int(meta["obs_dim"])
+        self.action_dim = int(meta["action_dim"])
+        self.version = int(meta["version"])
+        self.n_updates = int(meta.get("n_updates", 0))
+        self.algo = str(meta.get("algo", "?"))
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, obs_dim: int | None = None, action_dim: int | None = None,
+                   name: str = "<policy bytes>") -> Policy:
+        """Load and verify an exported actor; optional expected dims (mismatch -> CheckpointError)."""
+        tensors, meta = safeio.unpack(blob, ACTOR_KIND, name)
+        if meta.get("format") != ACTOR_FORMAT:
+            raise CheckpointError(f"{name}: actor format {meta.get('format')!r}, this code reads {ACTOR_FORMAT}")
+        try:
+            o, a, hidden = int(meta["obs_dim"]), int(meta["action_dim"]), [int(h) for h in meta["hidden"]]
+            int(meta["version"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise CheckpointError(f"{name}: actor metadata incomplete ({e})") from None
+        if obs_dim is not None and o != obs_dim:
+            raise CheckpointError(f"{name}: actor expects obs_dim {o}, this cell has {obs_dim}")
+        if action_dim is not None and a != action_dim:
+            raise CheckpointError(f"{name}: actor outputs action_dim {a}, this cell has {action_dim}")
+        if (meta.get("log_std_min"), meta.get("log_std_max")) != (LOG_STD_MIN, LOG_STD_MAX):
+            raise CheckpointError(f"{name}: actor log-std bounds differ from this code's")
+        dims = [o, *hidden]
+        names = [f"layers.{i}" for i in range(len(hidden))] + ["head"]
+        shapes = [(dims[i + 1], dims[i]) for i in range(len(hidden))] + [(2 * a, dims[-1])]
+        expected = {f"{n}.weight": s for n, s in zip(names, shapes)}
+        expected.update({f"{n}.bias": (s[0],) for n, s in zip(names, shapes)})
+        if set(tensors) != set(expected):
+            raise CheckpointError(f"{name}: actor tensors {sorted(tensors)} != expected {sorted(expected)}")
+        for k, shape in expected.items():
+            t = tensors[k]
+            if tuple(t.shape) != shape or t.dtype != torch.float32:
+                raise CheckpointError(f"{name}: tensor {k} is {tuple(t.shape)} {t.dtype}, expected {shape} float32")
+            if not torch.isfinite(t).all():
+                raise CheckpointError(f"{name}: tensor {k} holds NaN/inf")
+        weights = [(tensors[f"{n}.weight"].numpy().copy(), tensors[f"{n}.bias"].numpy().copy()) for n in names]
+        return cls(weights, meta)
+
+    @classmethod
+    def load(cls, path: str | Path, obs_dim: int | None = None, action_dim: int | None = None) -> Policy:
+        """Load `actor.safetensors` (or any exported actor file)."""
+        try:
+            blob = Path(path).read_bytes()
+        except OSError as e:
+            raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
+        return cls.from_bytes(blob, obs_dim, action_dim, name=str(path))
+
+    def _dist(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h = obs
+        for w, b in self.layers:
+            h = np.maximum(h @ w.T + b, 0.0)
+        out = h @ self.head[0].T + self.head[1]
+        mean, raw = out[..., : self.action_dim], out[..., self.action_dim:]
+        log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (np.tanh(raw) + 1.0)
+        return mean, log_std
+
+    def act(self, obs: np.ndarray, deterministic: bool = True,
+            rng: np.random.Generator | None = None) -> np.ndarray:
+        """Action(s) for obs (obs_dim,) or (B, obs_dim); tanh(mean) or a sample (needs `rng`).
+
+        NaN in obs gives NaN actions: the caller (actor node, cell) holds pose on those.
+        """
+        x = np.asarray(obs, dtype=np.float32)
+        if x.shape[-1:] != (self.obs_dim,) or x.ndim > 2:
+            raise ValueError(f"policy expects obs of shape ({self.obs_dim},) or (B, {self.obs_dim}), got {x.shape}")
+        mean, log_std = self._dist(x)
+        if deterministic:
+            u = mean
+        else:
+            if rng is None:
+                raise ValueError("a stochastic action needs rng=np.random.Generator")
+            u = mean + np.exp(log_std) * rng.standard_normal(mean.shape).astype(np.float32)
+        return np.tanh(u).astype(np.float32)
+
+    def __repr__(self) -> str:
+        return (f"Policy(algo={self.algo}, obs_dim={self.obs_dim}, action_dim={self.action_dim}, "
+                f"version={self.version}, n_updates={self.n_updates})")

@@ -1,0 +1,104 @@
+"""Safetensors files with JSON metadata, a content checksum and atomic writes.
+
+Format: a plain safetensors file (any safetensors client reads it). Its header metadata holds
+`rlif.kind` (what the file is), `rlif.meta` (one JSON object) and `rlif.sha256` (hex digest of
+every tensor's raw bytes in key order), so a flipped byte anywhere in the data is detected,
+not silently loaded. Writes go to a temp file in the same folder, are fsynced, then renamed:
+a reader sees the old file or the new one, never a partial one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from learner.errors import CheckpointError
+
+MAX_HEADER = 100 * 1024 * 1024  # bytes; a larger header length means garbage
+
+
+def _digest(tensors: dict[str, torch.Tensor]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(tensors):
+        t = tensors[k].detach().cpu().contiguous()
+        h.update(k.encode())
+        h.update(str(tuple(t.shape)).encode() + str(t.dtype).encode())
+        h.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def pack(tensors: dict[str, torch.Tensor], kind: str, meta: dict[str, Any]) -> bytes:
+    """Serialise CPU copies of `tensors` with `meta` (JSON-able) into safetensors bytes."""
+    cpu = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    header = {"rlif.kind": kind, "rlif.meta": json.dumps(meta), "rlif.sha256": _digest(cpu)}
+    return st_save(cpu, metadata=header)
+
+
+def unpack(blob: bytes, kind: str, name: str = "<bytes>") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Parse and verify bytes written by `pack`; CheckpointError naming `name` on any problem."""
+    def bad(problem: str) -> CheckpointError:
+        return CheckpointError(f"{name}: {problem}")
+
+    if len(blob) < 8:
+        raise bad(f"truncated or empty ({len(blob)} bytes)")
+    (n,) = struct.unpack("<Q", blob[:8])
+    if n > MAX_HEADER or 8 + n > len(blob):
+        raise bad(f"truncated or not a safetensors file (header claims {n} bytes, file has {len(blob)})")
+    try:
+        header = json.loads(blob[8:8 + n])
+        extra = header.get("__metadata__") or {}
+        tensors = st_load(bytes(blob))
+    except (ValueError, SafetensorError, UnicodeDecodeError) as e:
+        raise bad(f"corrupt safetensors data ({e})") from None
+    if extra.get("rlif.kind") != kind:
+        raise bad(f"is a {extra.get('rlif.kind')!r} file, expected {kind!r}")
+    try:
+        meta = json.loads(extra["rlif.meta"])
+    except (KeyError, ValueError) as e:
+        raise bad(f"metadata missing or corrupt ({e})") from None
+    if _digest(tensors) != extra.get("rlif.sha256"):
+        raise bad("checksum mismatch: tensor data is corrupt")
+    return tensors, meta
+
+
+def read_file(path: Path, kind: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """`unpack` a file; unreadable files raise CheckpointError too."""
+    try:
+        blob = Path(path).read_bytes()
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
+    return unpack(blob, kind, str(path))
+
+
+def atomic_write(path: Path, blob: bytes) -> Path:
+    """Write `blob` to `path` via a fsynced temp file + rename (POSIX atomic)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+    return path
