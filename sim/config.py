@@ -29,10 +29,10 @@ class CellConfig:
     hole_offset_m: float = _f(0.003, "true hole offset from nominal: uniform in +-this on x and y, m")
     start_xy_m: float = _f(0.02, "start pose: uniform in +-this on x and y around the nominal hole, m")
     start_z_m: tuple[float, float] = _f((0.03, 0.05), "start pose: peg tip height above the board, m")
-    stiffness_n_m: float = _f(1000.0, "Cartesian impedance: translational stiffness, N/m")
-    stiffness_nm_rad: float = _f(60.0, "Cartesian impedance: rotational stiffness, Nm/rad")
-    damping_n_s_m: float = _f(80.0, "Cartesian impedance: translational damping, N s/m")
-    damping_nm_s_rad: float = _f(3.0, "Cartesian impedance: rotational damping, Nm s/rad")
+    stiffness_n_m: float = _f(2000.0, "Cartesian impedance: translational stiffness, N/m")
+    stiffness_nm_rad: float = _f(150.0, "Cartesian impedance: rotational stiffness, Nm/rad")
+    damping_n_s_m: float = _f(120.0, "Cartesian impedance: translational damping, N s/m")
+    damping_nm_s_rad: float = _f(8.0, "Cartesian impedance: rotational damping, Nm s/rad")
     render: bool = _f(False, "render the wrist camera into observations / the dashboard")
 
     def validate(self) -> None:

@@ -76,6 +76,7 @@ def _set_clearance(spec: mujoco.MjSpec, clearance_m: float) -> None:
         a = k * math.pi / 4
         c = r + WALL_HALF_T_M                        # wall centre distance from the hole axis, m
         g.pos = [c * math.cos(a), c * math.sin(a), g.pos[2]]
+        g.quat = [math.cos(a / 2), 0.0, 0.0, math.sin(a / 2)]
         g.size = [WALL_HALF_T_M, half_w, g.size[2]]
 
 
