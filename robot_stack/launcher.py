@@ -99,6 +99,17 @@ class Launcher:
         for spec in last:
             self.procs[spec.name] = NodeProcess(spec, self.run_dir, self.out)
 
+    def restart(self, name: str, **params) -> NodeProcess:
+        """Start node `name` again (after it died or was killed), optionally with new parameters."""
+        old = self.procs[name]
+        if old.alive():
+            raise RuntimeError(f"node {name} is still running (pid {old.pid})")
+        old.reader.join(timeout=2)
+        old.log.close()
+        spec = NodeSpec(old.spec.name, {**old.spec.params, **params}, old.spec.kind)
+        self.procs[name] = NodeProcess(spec, self.run_dir, self.out)
+        return self.procs[name]
+
     def poll(self) -> str | None:
         """Name of a node that died (exited on its own), else None."""
         for name, p in self.procs.items():

@@ -49,8 +49,8 @@ def summarize(m: dict[str, np.ndarray], window: int) -> dict:
         "env_steps": int(m["env_steps"][-1]) if "env_steps" in m else int(m["length"].sum()),
         "success_rate": round(float(succ.mean()), 3),
         "autonomous_success_rate": round(float((succ * auto).mean()), 3),
-        "intervention_rate": round(float(m["interventions"][tail].sum() / max(1.0, m["length"][tail].sum())), 4),
-        "first_window_intervention_rate": round(float(m["interventions"][:window].sum()
+        "intervention_rate": round(float(m["intervention_steps"][tail].sum() / max(1.0, m["length"][tail].sum())), 4),
+        "first_window_intervention_rate": round(float(m["intervention_steps"][:window].sum()
                                                       / max(1.0, m["length"][:window].sum())), 4),
         "learner_updates": int(m["learner_updates"][-1]) if "learner_updates" in m else 0,
         "updates_per_s": round(float(m["updates_per_s"][tail].mean()), 2),

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             last = ends[-tr.window:]
         if len(last) < tr.window:
             return 0.0
-        return sum(d["success"] and d["interventions"] == 0 for d in last) / len(last)
+        return sum(d["success"] and d["intervention_steps"] == 0 for d in last) / len(last)
 
     progress = None if (args.quiet or args.json) else _Progress(remaining, cfg)
     print(f"rlif train: run folder {run_dir} ({already} episodes done, {remaining} to go)", file=sys.stderr)
@@ -111,7 +111,7 @@ class _Progress:
         if last:
             succ = sum(d["success"] for d in last) / len(last)
             steps = sum(d["steps"] for d in last)
-            ir = sum(d["interventions"] for d in last) / max(1, steps)
+            ir = sum(d["intervention_steps"] for d in last) / max(1, steps)
             info = f"success {succ:.0%}  interventions {ir:.1%}  learner {ups:.0f} upd/s"
         else:
             info = f"learner {ups:.0f} upd/s"

@@ -65,4 +65,4 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _short(d: dict) -> dict:
-    return {k: d[k] for k in ("episode", "steps", "reason", "interventions") if k in d}
+    return {k: d[k] for k in ("episode", "steps", "reason", "interventions", "intervention_steps") if k in d}

@@ -15,23 +15,23 @@ from learner.replay import Source
 class EpisodeBook:
     episode: int = 0
     steps: int = 0
-    interventions: int = 0  # operator-driven steps
-    takeovers: int = 0  # policy -> operator switches
+    intervention_steps: int = 0  # operator-driven steps
+    interventions: int = 0  # takeovers: switches to the operator (as in the store's episodes table)
     holds: int = 0
     missed_deadlines: int = 0
     requested_end: str | None = None  # "success" | "abort" from the operator / supervisor
     _last_source: Source = field(default=Source.POLICY)
 
     def start(self, episode: int) -> None:
-        self.episode, self.steps, self.interventions, self.takeovers, self.holds = episode, 0, 0, 0, 0
+        self.episode, self.steps, self.intervention_steps, self.interventions, self.holds = episode, 0, 0, 0, 0
         self.missed_deadlines, self.requested_end, self._last_source = 0, None, Source.POLICY
 
     def on_applied(self, source: Source, missed_deadline: bool = False) -> None:
         self.steps += 1
         if source == Source.HUMAN:
-            self.interventions += 1
+            self.intervention_steps += 1
             if self._last_source != Source.HUMAN:
-                self.takeovers += 1
+                self.interventions += 1
         elif source == Source.HOLD:
             self.holds += 1
         self.missed_deadlines += int(missed_deadline)
@@ -61,7 +61,7 @@ class EpisodeBook:
             "truncated": reason in ("timeout", "operator_abort"),
             "reason": reason,
             "interventions": self.interventions,
-            "takeovers": self.takeovers,
+            "intervention_steps": self.intervention_steps,
             "holds": self.holds,
             "missed_deadlines": self.missed_deadlines,
         }

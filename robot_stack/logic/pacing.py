@@ -1,15 +1,16 @@
 """Accelerated mode: run the twin as fast as the slowest consumer allows, keeping the UTD ratio.
 
 With a learner in the graph, env step n may start only once the learner has done
-`utd * (n - warmup - slack)` updates, where `slack` lets one episode be in flight (the learner
-only sees committed episodes). Without a learner there is no gate.
+`n - warmup - slack` updates (one `agent.update()` per env step, each of `agent.utd` gradient
+steps), where `slack` lets one episode be in flight (the learner only sees committed
+episodes). Without a learner there is no gate.
 """
 from __future__ import annotations
 
 
 class UtdGate:
-    def __init__(self, utd: int, warmup_rows: int, slack_steps: int, enabled: bool = True):
-        self.utd, self.warmup, self.slack, self.enabled = utd, warmup_rows, slack_steps, enabled
+    def __init__(self, warmup_rows: int, slack_steps: int, enabled: bool = True):
+        self.warmup, self.slack, self.enabled = warmup_rows, slack_steps, enabled
         self.learner_updates = 0
         self.learner_seen = False
 
@@ -20,5 +21,5 @@ class UtdGate:
     def may_step(self, env_steps: int) -> bool:
         if not self.enabled:
             return True
-        owed = self.utd * (env_steps - self.warmup - self.slack)
+        owed = env_steps - self.warmup - self.slack
         return owed <= 0 or self.learner_updates >= owed

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from robot_stack import contract
 from robot_stack import topics as T
 from robot_stack.nodes.base import RlifNode
@@ -27,6 +29,7 @@ class ActorNode(RlifNode):
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.policy = None
         self.version = -1
+        self.rng = np.random.default_rng(self.cfg.train.seed + 11)  # exploration noise
         self.counters.update(actions=0, weights_loaded=0, weights_rejected=0, malformed=0)
         if weights:
             self.load(Path(weights).read_bytes(), origin=weights)
@@ -41,10 +44,7 @@ class ActorNode(RlifNode):
 
     def load(self, blob: bytes, origin: str) -> None:
         try:
-            policy = self._Policy.from_bytes(blob)
-            if policy.obs_dim != len(self.obs_labels) or policy.action_dim != len(self.action_labels):
-                raise ValueError(f"policy is {policy.obs_dim}->{policy.action_dim}, cell needs "
-                                 f"{len(self.obs_labels)}->{len(self.action_labels)}")
+            policy = self._Policy.from_bytes(blob, len(self.obs_labels), len(self.action_labels), name=origin)
         except Exception as e:  # noqa: BLE001 - any bad blob: keep the last good weights
             self.counters["weights_rejected"] += 1
             self.fault("policy weights rejected; keeping the last good ones", origin=origin, detail=str(e))
@@ -71,6 +71,6 @@ class ActorNode(RlifNode):
             self.counters["malformed"] += 1
             self.get_logger().warning(str(e))
             return
-        a = self.policy.act(o.obs, deterministic=self.deterministic)
+        a = self.policy.act(o.obs, deterministic=self.deterministic, rng=self.rng)
         self.pub.publish(T.pack_policy_action(T.PolicyAction(o.episode, o.step, a), self.action_labels))
         self.counters["actions"] += 1

@@ -42,8 +42,7 @@ class CellNode(RlifNode):
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.dt = 1.0 / self.cfg.cell.control_hz
         self.deadline_s = self.cfg.graph.deadline_ms / 1000.0
-        a = self.cfg.agent
-        self.gate = UtdGate(a.utd, a.warmup_rows, self.cfg.cell.episode_steps, enabled=gate)
+        self.gate = UtdGate(self.cfg.agent.warmup_rows, self.cfg.cell.episode_steps, enabled=gate)
         self.book = EpisodeBook()
         self.phase = "ready"  # ready | await | estop | done
         self.step_t0 = 0.0  # monotonic time the current observation was published

@@ -1,9 +1,9 @@
 """Learner node: trains from the replay store in a background thread, publishes weights.
 
 The ROS callbacks never run an update: a training thread samples the store (reopened read-only,
-`refresh()`ed for newly committed episodes) and calls `agent.update(batch)`, keeping at most
-`agent.utd` updates per stored step past `agent.warmup_rows` (so the UTD ratio holds whether the
-cell runs on the wall clock or accelerated). Weights go out on `policy_weights` (latched) at
+`refresh()`ed for newly committed episodes) and calls `agent.update(batch)`: one call per stored
+step past `agent.warmup_rows`, each doing `agent.utd` gradient steps (so the UTD ratio holds
+whether the cell runs on the wall clock or accelerated). Weights go out on `policy_weights` (latched) at
 start and every `train.weights_every_s`; checkpoints every `train.checkpoint_every` updates and
 at shutdown. `-p resume:=true` restores the latest checkpoint (networks, optimizers, counters,
 RNG) before publishing, so the actor never starts from a random init after a resume.
@@ -27,7 +27,7 @@ STORE_WAIT_S = 60.0  # the recorder creates the store; wait this long for it
 class LearnerNode(RlifNode):
     def __init__(self):
         super().__init__("learner")
-        from learner.agents import make_agent
+        from learner.agent import make_agent
 
         resume = bool(self.param("resume", False))
         self.ckpt_dir = self.run_dir / "checkpoints"
@@ -112,13 +112,13 @@ class LearnerNode(RlifNode):
             if now - last_refresh > 0.2:
                 self.store.refresh()
                 last_refresh = now
-            allowed = a.utd * max(0, self.store.n_rows - a.warmup_rows) if self.store.n_rows >= a.warmup_rows else 0
+            allowed = max(0, self.store.n_rows - a.warmup_rows)  # one update() per stored step
             if self.paused or self.updates >= allowed:
                 self.state = "paused" if self.paused else "waiting_for_data"
                 time.sleep(0.005)
                 continue
             self.state = "training"
-            batch = self.store.sample(a.batch_size, self.rng, **self.agent.sample_spec)
+            batch = self.store.sample(rng=self.rng, **self.agent.sample_spec)
             try:
                 self.last_metrics = self.agent.update(batch)
             except Exception as e:  # noqa: BLE001 - diverged or broken: stop, keep the last checkpoint

@@ -21,8 +21,10 @@ from robot_stack.logic.joiner import StepJoiner
 from robot_stack.nodes.base import RlifNode
 
 METRIC_COLUMNS = ("episode", "success", "interventions", "intervention_rate", "length", "autonomous",
-                  "updates_per_s", "wall_time", "takeovers", "holds", "missed_deadlines", "reason",
+                  "updates_per_s", "wall_time", "intervention_steps", "holds", "missed_deadlines", "reason",
                   "learner_updates", "policy_version", "env_steps")
+# interventions = takeovers in the episode; intervention_rate = operator-driven steps / steps;
+# autonomous = 1 when the operator never drove.
 END_WAIT_S = 2.0  # how long an episode end waits for its last rows
 
 
@@ -130,9 +132,9 @@ class RecorderNode(RlifNode):
         self.env_steps += int(d["steps"])
         steps = max(int(d["steps"]), 1)
         row = {"episode": d["episode"], "success": int(bool(d["success"])), "interventions": d["interventions"],
-               "intervention_rate": round(d["interventions"] / steps, 4), "length": d["steps"],
-               "autonomous": int(d["interventions"] == 0), "updates_per_s": self.learner["updates_per_s"],
-               "wall_time": round(time.time() - self.t0, 3), "takeovers": d.get("takeovers", 0),
+               "intervention_rate": round(d["intervention_steps"] / steps, 4), "length": d["steps"],
+               "autonomous": int(d["intervention_steps"] == 0), "updates_per_s": self.learner["updates_per_s"],
+               "wall_time": round(time.time() - self.t0, 3), "intervention_steps": d["intervention_steps"],
                "holds": d.get("holds", 0), "missed_deadlines": d.get("missed_deadlines", 0),
                "reason": d.get("reason", ""), "learner_updates": self.learner["updates"],
                "policy_version": self.actor_version, "env_steps": self.env_steps}

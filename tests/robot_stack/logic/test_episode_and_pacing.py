@@ -13,7 +13,7 @@ def test_book_counts_interventions_and_takeovers():
     for s in (Source.POLICY, Source.HUMAN, Source.HUMAN, Source.POLICY, Source.HUMAN, Source.HOLD):
         b.on_applied(s)
     p = b.end_payload("timeout")
-    assert (p["episode"], p["steps"], p["interventions"], p["takeovers"], p["holds"]) == (7, 6, 3, 2, 1)
+    assert (p["episode"], p["steps"], p["intervention_steps"], p["interventions"], p["holds"]) == (7, 6, 3, 2, 1)
     assert p["truncated"] and not p["terminal"] and not p["success"]
 
 
@@ -35,9 +35,9 @@ def test_end_reasons(info, req, term, trunc, want):
 
 
 def test_utd_gate_holds_the_cell_until_the_learner_catches_up():
-    g = UtdGate(utd=4, warmup_rows=100, slack_steps=10)
+    g = UtdGate(warmup_rows=100, slack_steps=10)
     assert g.may_step(110)  # warmup + slack: free
-    assert not g.may_step(111)  # owes 4 updates
-    g.on_learner_updates(4)
-    assert g.may_step(111) and not g.may_step(112)
-    assert UtdGate(4, 0, 0, enabled=False).may_step(10**6)
+    assert not g.may_step(112)  # owes 2 updates (one per env step)
+    g.on_learner_updates(2)
+    assert g.may_step(112) and not g.may_step(113)
+    assert UtdGate(0, 0, enabled=False).may_step(10**6)

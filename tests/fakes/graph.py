@@ -1,0 +1,113 @@
+"""Test-side helpers for graph tests: a probe participant and a graph launcher fixture helper.
+
+`Probe` is a real rclpy participant (own context, spinning in a thread) that can act as the
+operator or the actor and records commands, observations and events with receive times.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+
+from robot_stack import config as cfgmod
+from robot_stack import contract
+from robot_stack import topics as T
+
+
+class Probe:
+    def __init__(self, action_space: str = "6d", name: str = "test_probe"):
+        self.ctx = rclpy.Context()
+        rclpy.init(context=self.ctx)
+        self.node = rclpy.create_node(name, context=self.ctx)
+        self.action_labels = contract.action_labels(action_space)
+        self.lock = threading.Lock()
+        self.commands: list[tuple[float, T.Command]] = []
+        self.observations: list[tuple[float, T.Observation]] = []
+        self.events: list[tuple[float, T.Event]] = []
+        n = self.node
+        self.flag_pub = n.create_publisher(T.TELEOP_INTERVENING.msg_type, T.TELEOP_INTERVENING.name,
+                                           T.TELEOP_INTERVENING.qos)
+        self.twist_pub = n.create_publisher(T.TELEOP_TWIST.msg_type, T.TELEOP_TWIST.name, T.TELEOP_TWIST.qos)
+        self.policy_pub = n.create_publisher(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, T.POLICY_ACTION.qos)
+        self.events_pub = n.create_publisher(T.EVENTS.msg_type, T.EVENTS.name, T.EVENTS.qos)
+        n.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self._cmd, T.COMMAND.qos)
+        n.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self._obs, T.OBSERVATION.qos)
+        n.create_subscription(T.EVENTS.msg_type, T.EVENTS.name, self._evt, T.EVENTS.qos)
+        self.on_observation = None  # optional callback(Observation) run in the probe's thread
+        self.ex = SingleThreadedExecutor(context=self.ctx)
+        self.ex.add_node(n)
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._spin, daemon=True)
+        self.thread.start()
+
+    def _spin(self):
+        while not self._stop.is_set() and self.ctx.ok():
+            self.ex.spin_once(timeout_sec=0.02)
+
+    def _cmd(self, msg):
+        with self.lock:
+            self.commands.append((time.monotonic(), T.unpack_command(msg, self.action_labels)))
+
+    def _obs(self, msg):
+        o = T.unpack_observation(msg, contract.OBS_LABELS)
+        with self.lock:
+            self.observations.append((time.monotonic(), o))
+        if self.on_observation:
+            self.on_observation(o)
+
+    def _evt(self, msg):
+        with self.lock:
+            self.events.append((time.monotonic(), T.unpack_event(msg)))
+
+    # ------------------------------------------------------------ acting
+    def intervene(self, flag: bool, twist=(0.0,) * 6) -> None:
+        self.flag_pub.publish(T.pack_intervening(flag))
+        self.twist_pub.publish(T.pack_twist(list(twist), time.time()))
+
+    def act(self, episode: int, step: int, action) -> None:
+        a = np.asarray(action, np.float32)
+        self.policy_pub.publish(T.pack_policy_action(T.PolicyAction(episode, step, a), self.action_labels))
+
+    def event(self, kind: str, **data) -> None:
+        self.events_pub.publish(T.pack_event(T.Event(kind, data, source="test")))
+
+    # ------------------------------------------------------------ reading
+    def cmds_since(self, t0: float) -> list[T.Command]:
+        with self.lock:
+            return [c for t, c in self.commands if t >= t0]
+
+    def events_of(self, kind: str, since: float = 0.0) -> list[T.Event]:
+        with self.lock:
+            return [e for t, e in self.events if e.kind == kind and t >= since]
+
+    def obs_since(self, t0: float) -> list[T.Observation]:
+        with self.lock:
+            return [o for t, o in self.observations if t >= t0]
+
+    def close(self):
+        self._stop.set()
+        self.thread.join(timeout=2)
+        self.node.destroy_node()
+        if self.ctx.ok():
+            rclpy.shutdown(context=self.ctx)
+
+
+def write_run_config(run_dir: Path, sets: list[str], profile: str = "sim") -> cfgmod.RunConfig:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg = cfgmod.resolve(profile, sets)
+    cfgmod.save(cfg, run_dir / "config.yaml")
+    return cfg
+
+
+def actor_weights_file(cfg: cfgmod.RunConfig, path: Path, seed: int = 0) -> Path:
+    """A policy file for the actor node (a fresh agent's actor: latency/wiring tests only)."""
+    from learner.agent import make_agent
+
+    agent = make_agent(cfg.agent, len(contract.OBS_LABELS), len(contract.action_labels(cfg.cell.action_space)),
+                       seed=seed)
+    path.write_bytes(agent.export_actor())
+    return path
