@@ -28,7 +28,7 @@ class TeleopConfig:
     button_abort: int = _f(1, "button index that aborts the episode")
     hid_path: str = _f("", "open this hidraw node (e.g. /dev/hidraw3) instead of the first spacemouse found")
     zero_warn_reports: int = _f(100, "this many all-zero reports in a row -> warn (some wireless receivers)")
-    key_gain: float = _f(0.5, "keyboard: action units (of full scale 1.0) while a motion key is held")
+    key_gain: float = _f(0.5, "keyboard: deflection (of full scale 1.0) a held motion key simulates, mapped like the cap")
     key_hold_s: float = _f(0.5, "keyboard: a key press drives its axis this long, s (covers auto-repeat delay)")
     keyboard_tty: str = _f("", "keyboard: terminal to read, e.g. /dev/pts/3 (empty = this process's stdin)")
     fake_model: str = _f("SpaceMouseWireless", "fake device: pyspacemouse model whose report layout it emits")
