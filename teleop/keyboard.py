@@ -71,6 +71,9 @@ class KeyboardSource(PolledSource):
         self.until = np.zeros(6)  # s, when each axis stops
         n_buttons = max(cfg.button_success, cfg.button_abort) + 1
         self.buttons = (0,) * n_buttons
+        names = [f"BUTTON_{i}" for i in range(n_buttons)]
+        names[cfg.button_success], names[cfg.button_abort] = "g (success)", "b (abort)"
+        self.button_names = tuple(names)
         self.latched = False
         self._buf = b""
 

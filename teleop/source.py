@@ -66,6 +66,7 @@ class PolledSource:
     """Base of every input source: reading queue, rates, and the reader thread."""
 
     name = "source"
+    button_names: tuple[str, ...] = ()  # names of the buttons, by index (for the live view)
     continuous = True  # reports keep coming while deflected, so silence while deflected = stale
 
     def __init__(self, poll_hz: float = 200.0, clock: Callable[[], float] = time.monotonic):

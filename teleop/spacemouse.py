@@ -44,6 +44,7 @@ class SpaceMouseSource(PolledSource):
         self.opener = opener
         self.dev, self.tap = opener()
         self.device_name = getattr(self.dev, "name", "?")
+        self.button_names = tuple(self.dev.info.button_names)
         self._retry_t = 0.0
         self._zero_run = 0
 

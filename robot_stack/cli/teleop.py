@@ -99,12 +99,15 @@ def _live(op, counts: Counter, device: str, seconds: float | None, t0: float):
     with Live(auto_refresh=False, transient=False) as live:
         while seconds is None or time.monotonic() - t0 < seconds:
             state = _tick(op, counts)
-            live.update(_view(state, counts), refresh=True)
+            live.update(_view(state, counts, op.source.button_names), refresh=True)
     return state
 
 
-def _view(s, counts: Counter):
+def _view(s, counts: Counter, names: tuple[str, ...]):
+    from rich.console import Group
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(title=f"rlif teleop --check ({s.source})", show_header=True)
     for h in ("axis", "value", "", "deadband"):
@@ -115,10 +118,12 @@ def _view(s, counts: Counter):
         bar += "|" + ("#" * int(abs(v) * 10) if v > 0 else "")
         t.add_row(name, f"{v:+.2f}", bar, "[bold yellow]OUT[/]" if s.outside[i] else "in")
     who = "[bold red]OPERATOR drives[/]" if s.intervening else "[green]policy drives[/]"
-    t.caption = (f"{who}   buttons {list(s.buttons)}\npoll {s.poll_hz:.0f} Hz   reports {s.report_hz:.0f}/s   "
-                 f"takeovers {counts['takeover']}  releases {counts['release']}  presses {s.button_presses}"
-                 + (f"\n[red]FAULT: {s.fault}[/]" if s.fault else "")
-                 + (f"\n[yellow]warning: {s.warning}[/]" if s.warning else ""))
-    return t
+    pressed = [names[i] if i < len(names) else f"BUTTON_{i}" for i, b in enumerate(s.buttons) if b]
+    lines = (f"{who}   buttons {list(s.buttons)} {' '.join(pressed)}\n"
+             f"poll {s.poll_hz:.0f} Hz   reports {s.report_hz:.0f}/s   "
+             f"takeovers {counts['takeover']}  releases {counts['release']}  presses {s.button_presses}"
+             + (f"\n[red]FAULT: {escape(s.fault)}[/]" if s.fault else "")
+             + (f"\n[yellow]warning: {escape(s.warning)}[/]" if s.warning else ""))
+    return Group(t, Text.from_markup(lines))
 
 
