@@ -73,9 +73,13 @@ class SupervisorConfig:
     host: str = _f("127.0.0.1", "bind address; anything but loopback is warned about loudly")
     port: int = _f(8765, "TCP port")
     max_body_bytes: int = _f(65536, "larger request bodies are refused (413)")
+    stream_hz: float = _f(4.0, "rate of status updates on the dashboard's event stream (/api/stream), Hz")
+    history: int = _f(10000, "metrics rows (episodes) kept in memory for the charts")
 
     def validate(self) -> None:
         _check(0 < self.port < 65536, "supervisor.port", "must be a TCP port (1-65535)")
+        _check(0 < self.stream_hz <= 50, "supervisor.stream_hz", "must be in (0, 50]")
+        _check(self.history > 0, "supervisor.history", "must be > 0")
 
 
 @dataclass(frozen=True)
