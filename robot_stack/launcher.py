@@ -120,24 +120,33 @@ class Launcher:
     def exit_codes(self) -> dict[str, int | None]:
         return {n: p.proc.poll() for n, p in self.procs.items()}
 
-    def stop(self, timeout_s: float = 20.0) -> dict[str, int | None]:
-        """Clean shutdown: clock first (no new steps), then the rest; escalate if needed."""
+    def stop(self, timeout_s: float = 20.0, drain_s: float = 0.5) -> dict[str, int | None]:
+        """Clean shutdown: the clock first (no new steps), a moment for in-flight messages (the
+        last episode's end) to land, then the rest; SIGTERM / SIGKILL whoever does not stop."""
         self.stopping = True
-        order = sorted(self.procs.values(), key=lambda p: (p.spec.kind or p.spec.name) not in CLOCK_NODES)
-        for p in order:
-            if p.alive():
-                p.proc.send_signal(signal.SIGINT)
+        clock = [p for p in self.procs.values() if (p.spec.kind or p.spec.name) in CLOCK_NODES]
+        rest = [p for p in self.procs.values() if p not in clock]
+        for group in (clock, rest):
+            for p in group:
+                if p.alive():
+                    p.proc.send_signal(signal.SIGINT)
+            self._escalate(group, timeout_s)
+            if group is clock and clock:
+                time.sleep(drain_s)
+        for p in clock + rest:
+            p.reader.join(timeout=2)
+            p.log.close()
+        return self.exit_codes()
+
+    def _escalate(self, procs: list[NodeProcess], timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            while any(p.alive() for p in order) and time.monotonic() < deadline:
+            while any(p.alive() for p in procs) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            for p in order:
+            for p in procs:
                 if p.alive():
                     self.out(f"[launcher] {p.spec.name} did not stop; sending {sig.name}")
                     p.proc.send_signal(sig)
             deadline = time.monotonic() + 5.0
-        for p in order:
+        for p in procs:
             p.proc.wait(timeout=5)
-            p.reader.join(timeout=2)
-            p.log.close()
-        return self.exit_codes()

@@ -23,6 +23,8 @@ from rclpy.signals import SignalHandlerOptions
 from robot_stack import config as cfgmod
 from robot_stack import topics as T
 
+DRAIN_S = 0.3  # on shutdown, keep handling already-received messages this long
+
 
 class RlifNode(Node):
     """Base class: declares `run_dir`, loads the config, heartbeats, events helpers."""
@@ -90,6 +92,9 @@ def run_node(factory: Callable[[], RlifNode]) -> int:
     try:
         while not stop["flag"] and rclpy.ok():
             ex.spin_once(timeout_sec=0.05)
+        drain_until = time.monotonic() + DRAIN_S  # handle what already arrived (an episode's end)
+        while rclpy.ok() and time.monotonic() < drain_until:
+            ex.spin_once(timeout_sec=0.01)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:

@@ -20,6 +20,8 @@ from robot_stack import topics as T
 from robot_stack.logic.mux import MuxCore
 from robot_stack.nodes.base import RlifNode
 
+FAULT_REPEAT_S = 1.0
+
 
 class MuxNode(RlifNode):
     def __init__(self):
@@ -32,6 +34,8 @@ class MuxNode(RlifNode):
         self.key: tuple[int, int] | None = None  # current step
         self.t_of_key = 0.0
         self.policy: np.ndarray | None = None
+        self.early: dict[tuple[int, int], np.ndarray] = {}
+        self.last_fault: tuple[str, float] = ("", 0.0)
         self.decided: tuple[int, int] | None = None
         self.waiting_since: float | None = None
         self.n_twists = self.n_flags = 0
@@ -57,7 +61,9 @@ class MuxNode(RlifNode):
             self.counters["malformed"] += 1
             self.get_logger().warning(str(e))
             return
-        self.key, self.t_of_key, self.policy = (o.episode, o.step), o.t, None
+        self.key, self.t_of_key = (o.episode, o.step), o.t
+        self.policy = self.early.pop(self.key, None)  # the policy may have answered before we saw the step
+        self.early.clear()
         self.waiting_since = time.monotonic()
         if self.core.intervening and not self.sync:
             self.try_decide()
@@ -69,8 +75,12 @@ class MuxNode(RlifNode):
             self.counters["malformed"] += 1
             self.fault("malformed policy action", detail=str(e))
             return
-        if (p.episode, p.step) != self.key:
-            return  # stale (an old step) or ahead of its observation: the cell holds on its deadline
+        key = (p.episode, p.step)
+        if self.key is None or key > self.key:
+            self.early[key] = p.action  # arrived before its observation reached us
+            return
+        if key != self.key:
+            return  # stale: an earlier step, already decided or held by the cell
         self.policy = p.action
         self.try_decide()
 
@@ -118,5 +128,7 @@ class MuxNode(RlifNode):
         self.pub.publish(T.pack_command(T.Command(ep, st, d.source, d.action), self.action_labels))
         self.counters["commands"] += 1
         self.counters[d.source.name.lower()] += 1
-        if d.fault:
-            self.fault(d.fault, episode=ep, step=st)
+        now = time.monotonic()
+        if d.fault and (d.fault != self.last_fault[0] or now - self.last_fault[1] > FAULT_REPEAT_S):
+            self.fault(d.fault, episode=ep, step=st)  # the same fault at most once per FAULT_REPEAT_S
+            self.last_fault = (d.fault, now)

@@ -153,4 +153,5 @@ class RecorderNode(RlifNode):
             self.actor_version = s.get("policy_version", -1)
 
     def close(self):
+        self.check_pending_end()  # an episode whose end (and rows) arrived is committed
         self.store.close()  # commits nothing new: an unfinished episode stays uncommitted

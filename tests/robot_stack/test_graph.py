@@ -81,3 +81,87 @@ def test_takeover_switches_source_within_one_tick_and_is_recorded(tmp_path, prob
     np.testing.assert_array_equal(intervening, source == Source.HUMAN)
     first_human = int(np.flatnonzero(source == Source.HUMAN)[0])
     assert source[first_human - 1] == Source.POLICY  # the step RLIF blames (reward -1)
+
+
+def test_silent_operator_while_intervening_holds_and_never_hands_back(tmp_path, probe):
+    g, cfg, run_dir = launch(tmp_path, ["cell", "actor", "mux"])
+    try:
+        wait_for(lambda: any(c.source == Source.POLICY for c in probe.cmds_since(0)), 30, what="policy commands")
+        t0 = time.monotonic()
+        for _ in range(5):  # operator takes over for ~0.1 s, then the device goes silent
+            probe.intervene(True, (0.0, 0.0, 0.2, 0, 0, 0))
+            time.sleep(0.02)
+        wait_for(lambda: probe.events_of("fault", since=t0), 5, what="fault event")
+        fault = probe.events_of("fault", since=t0)[0]
+        assert fault.source == "mux" and "teleop silent" in fault.data["what"]
+        t1 = time.monotonic()
+        time.sleep(1.0)  # 20 ticks of silence
+        after = probe.cmds_since(t1)
+        assert len(after) >= 15 and all(c.source == Source.HOLD for c in after), [c.source for c in after]
+        probe.intervene(False)  # the explicit release hands back
+        t2 = time.monotonic()
+        wait_for(lambda: len(probe.cmds_since(t2 + TICK)) >= 3, 5, what="commands after release")
+        assert all(c.source == Source.POLICY for c in probe.cmds_since(t2 + TICK))
+    finally:
+        g.close()
+
+
+def test_actor_killed_holds_after_deadline_then_recovers(tmp_path, probe):
+    g, cfg, run_dir = launch(tmp_path, ["cell", "actor", "mux"])
+    try:
+        wait_for(lambda: any(c.source == Source.POLICY for c in probe.cmds_since(0)), 30, what="policy commands")
+        g.launcher.procs["actor"].proc.send_signal(signal.SIGKILL)
+        g.launcher.procs["actor"].proc.wait(5)
+        t0 = time.monotonic()
+        wait_for(lambda: len(probe.cmds_since(t0 + TICK)) >= 5, 5, what="commands while the actor is dead")
+        held = probe.cmds_since(t0 + TICK)
+        assert all(c.source == Source.HOLD for c in held)  # announced by the cell on its deadline
+        assert not g.launcher.procs["cell"].proc.poll()  # the cell itself keeps running
+        g.launcher.restart("actor")
+        t1 = time.monotonic()
+        wait_for(lambda: any(c.source == Source.POLICY for c in probe.cmds_since(t1)), 30, what="recovery")
+    finally:
+        g.close()
+
+
+def test_nan_policy_action_holds_and_reports(tmp_path, probe):
+    g, cfg, run_dir = launch(tmp_path, ["cell", "mux"])  # the probe plays the actor
+    bad = {"on": True}
+
+    def actor(o):
+        a = [np.nan, 0, 0, 0, 0, 0] if bad["on"] else [0.1, 0, 0, 0, 0, 0]
+        probe.act(o.episode, o.step, a)
+
+    probe.on_observation = actor
+    try:
+        t0 = time.monotonic()
+        wait_for(lambda: len(probe.cmds_since(t0)) >= 5, 30, what="commands")
+        assert all(c.source == Source.HOLD for c in probe.cmds_since(t0))
+        faults = probe.events_of("fault", since=t0)
+        assert faults and faults[0].data["what"] == "non-finite policy action"
+        bad["on"] = False
+        t1 = time.monotonic()
+        wait_for(lambda: len(probe.cmds_since(t1 + TICK)) >= 3, 5, what="commands after valid actions")
+        after = probe.cmds_since(t1 + TICK)
+        assert all(c.source == Source.POLICY for c in after)
+        np.testing.assert_allclose(after[-1].action, [0.1, 0, 0, 0, 0, 0], rtol=1e-6)
+    finally:
+        g.close()
+
+
+def test_estop_holds_within_one_tick_until_cleared(tmp_path, probe):
+    g, cfg, run_dir = launch(tmp_path, ["cell", "actor", "mux"])
+    try:
+        wait_for(lambda: len(probe.obs_since(0)) >= 3, 30, what="observations")
+        probe.event("estop")
+        t0 = time.monotonic()
+        time.sleep(0.5)
+        late = probe.obs_since(t0 + TICK)  # at most one tick in flight when the e-stop landed
+        assert late == [], f"{len(late)} steps ran after the e-stop"
+        cmds = probe.cmds_since(t0 + TICK)
+        assert all(c.source == Source.HOLD for c in cmds)
+        probe.event("estop_clear")
+        t1 = time.monotonic()
+        wait_for(lambda: any(c.source == Source.POLICY for c in probe.cmds_since(t1)), 5, what="resume")
+    finally:
+        g.close()
