@@ -158,10 +158,12 @@ class HumanOperator:
 
 
 def open_source(cfg: TeleopConfig, device: str | None = None, clock: Callable[[], float] = time.monotonic,
-                demo: bool = True) -> PolledSource:
+                demo: bool = True, must_open: bool = True) -> PolledSource:
     """The source for `device` ("spacemouse" | "keyboard" | "fake"; default `cfg.device`).
 
-    Raises a `teleop.errors.TeleopDeviceError` (with the fix) when the device is not usable.
+    Raises a `teleop.errors.TeleopDeviceError` (with the fix) when the device is not usable;
+    with `must_open=False` a spacemouse that is not there yet starts as a fault and is opened
+    as soon as it appears (a node started before the device is plugged in).
     The fake plays the built-in demo in a loop when `demo` is true; its `FakeSpaceMouse` is
     available as `source.fake`.
     """
@@ -170,7 +172,7 @@ def open_source(cfg: TeleopConfig, device: str | None = None, clock: Callable[[]
         from teleop.hid import open_spacemouse
         from teleop.spacemouse import SpaceMouseSource
 
-        return SpaceMouseSource(lambda: open_spacemouse(cfg), cfg, clock)
+        return SpaceMouseSource(lambda: open_spacemouse(cfg), cfg, clock, must_open=must_open)
     if device == "fake":
         from teleop.fake import DEMO, DEMO_PERIOD_S, FakeSpaceMouse
         from teleop.spacemouse import SpaceMouseSource

@@ -35,18 +35,26 @@ class SpaceMouseSource(PolledSource):
     continuous = True
 
     def __init__(self, opener: Opener, cfg: TeleopConfig, clock: Callable[[], float] = time.monotonic,
-                 name: str = "spacemouse"):
+                 name: str = "spacemouse", must_open: bool = True):
         """`opener()` returns (pyspacemouse SpaceMouseDevice, HidTap) or raises TeleopDeviceError.
-        The first open happens here, so a missing device fails at construction."""
+        The first open happens here: with `must_open` a missing device raises at once; without,
+        the source starts disconnected (an operator fault) and keeps trying every `reconnect_s`."""
         super().__init__(cfg.poll_hz, clock)
         self.name = name
         self.cfg = cfg
         self.opener = opener
-        self.dev, self.tap = opener()
-        self.device_name = getattr(self.dev, "name", "?")
-        self.button_names = tuple(self.dev.info.button_names)
+        self.dev, self.tap = None, None
         self._retry_t = 0.0
         self._zero_run = 0
+        try:
+            self.dev, self.tap = opener()
+        except TeleopDeviceError as e:
+            if must_open:
+                raise
+            self.connected, self.error = False, f"{name} not connected: {e}"
+            self._retry_t = clock() + cfg.reconnect_s
+            return
+        self.button_names = tuple(self.dev.info.button_names)
 
     def _pump(self, now: float) -> None:
         if self.dev is None:
@@ -100,6 +108,7 @@ class SpaceMouseSource(PolledSource):
             return
         with self._lock:
             self.dev, self.tap = dev, tap
+            self.button_names = tuple(dev.info.button_names)
             self.connected, self.error = True, None
             self._zero_run = 0
         # a freshly opened device is at rest until it reports otherwise (not a report: no stale clock)

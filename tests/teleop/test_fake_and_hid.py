@@ -46,6 +46,7 @@ def test_looped_script_repeats():
     assert sum(s.events.count("request_success") for s in states) == 2
 
 
+@pytest.mark.unit
 def test_reader_thread_with_the_fake_device_takes_over():
     cfg = TeleopConfig(device="fake")
     with HumanOperator(open_source(cfg), cfg, "xyz") as op:
@@ -108,3 +109,28 @@ def test_fake_axes_round_trip_for_every_known_model():
         axes = op.poll().axes
         # ROS: x = -Y, y = -X, z = -Z, roll = -Ry, pitch = -Rx, yaw = -Rz (pyspacemouse AxisConvention.ROS)
         assert axes == pytest.approx(np.array([0.5, -0.25, -0.1, 0.3, -0.2, -0.4]), abs=0.005), model
+
+
+@pytest.mark.unit
+def test_a_device_plugged_in_after_start_is_picked_up():
+    from teleop.spacemouse import SpaceMouseSource
+    from tests.fakes.spacemouse import FakeSpaceMouse, ManualClock, hid
+
+    clock = ManualClock()
+    fake = FakeSpaceMouse(clock=clock)
+    fake.unplug()
+    cfg = TeleopConfig(reconnect_s=1.0)
+    with pytest.raises(DeviceNotFound):
+        SpaceMouseSource(fake.opener(), cfg, clock)
+    source = SpaceMouseSource(fake.opener(), cfg, clock, must_open=False)
+    op = HumanOperator(source, cfg)
+    s = op.poll()
+    assert s.events == ["fault"] and "not connected" in s.fault and not s.intervening
+    fake.replug()
+    states = run_for(clock, source, op, 1.2)
+    assert [e for x in states for e in x.events] == ["fault_cleared"]
+    assert source.button_names == ("LEFT", "RIGHT")
+    fake.set(hid(y=-0.4))
+    clock.advance(0.005)
+    source.pump()
+    assert op.poll().events == ["takeover"]
