@@ -12,7 +12,7 @@ import argparse
 import importlib
 
 from robot_stack.cli.common import emit_json
-from robot_stack.cli.main import CliError
+from robot_stack.cli.common import CliError
 
 TARGETS = {
     "sim": ("sim.bench", "twin speed in-process: real-time factor, physics steps/s"),

@@ -13,6 +13,14 @@ from robot_stack import config as cfgmod
 RUNS_DIR = Path("runs")
 
 
+class CliError(Exception):
+    """An expected failure: printed as one line (no traceback), exit code `code`."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
 def add_config_args(p: argparse.ArgumentParser, default_profile: str = "sim") -> None:
     p.add_argument("--profile", default=default_profile, help=f"launch profile (default {default_profile})")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",

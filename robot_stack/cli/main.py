@@ -13,17 +13,11 @@ import importlib
 import os
 import sys
 
+from robot_stack.cli.common import CliError  # noqa: F401  (re-exported: subcommands raise it)
+
 # Subcommand modules, in `rlif --help` order. A module that fails to import (e.g. an optional
 # dependency missing on this machine) is listed with the reason instead of breaking the CLI.
 COMMANDS = ("train", "up", "experiment", "eval", "teleop", "serve", "store", "bench", "sim", "doctor", "config")
-
-
-class CliError(Exception):
-    """An expected failure: printed as one line, exit code `code`."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
 
 
 def build_parser() -> argparse.ArgumentParser:

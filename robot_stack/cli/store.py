@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from robot_stack.cli.common import add_json_arg, emit_json
-from robot_stack.cli.main import CliError
+from robot_stack.cli.common import CliError
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 
 from robot_stack.cli.common import add_config_args, emit_json, resolve_config
-from robot_stack.cli.main import CliError
+from robot_stack.cli.common import CliError
 
 TICK_S = 0.05  # the check polls the operator at 20 Hz, like a (fast) control tick
 AXES = ("x", "y", "z", "roll", "pitch", "yaw")

@@ -12,7 +12,7 @@ import threading
 
 from robot_stack import report
 from robot_stack.cli.common import add_json_arg, add_run_dir_arg, emit_json, new_run_dir, print_table
-from robot_stack.cli.main import CliError
+from robot_stack.cli.common import CliError
 from robot_stack.plan import OPERATORS, committed_episodes
 from robot_stack.session import GraphSession, prepare_run
 

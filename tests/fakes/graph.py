@@ -37,6 +37,12 @@ class Probe:
         n.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self._cmd, T.COMMAND.qos)
         n.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self._obs, T.OBSERVATION.qos)
         n.create_subscription(T.EVENTS.msg_type, T.EVENTS.name, self._evt, T.EVENTS.qos)
+        self.flags: list[tuple[float, bool]] = []
+        self.joys: list[float] = []
+        n.create_subscription(T.TELEOP_INTERVENING.msg_type, T.TELEOP_INTERVENING.name,
+                              lambda m: self._append(self.flags, T.unpack_intervening(m)), T.TELEOP_INTERVENING.qos)
+        n.create_subscription(T.TELEOP_JOY.msg_type, T.TELEOP_JOY.name, lambda m: self._append(self.joys, 1),
+                              T.TELEOP_JOY.qos)
         self.on_observation = None  # optional callback(Observation) run in the probe's thread
         self.ex = SingleThreadedExecutor(context=self.ctx)
         self.ex.add_node(n)
@@ -47,6 +53,10 @@ class Probe:
     def _spin(self):
         while not self._stop.is_set() and self.ctx.ok():
             self.ex.spin_once(timeout_sec=0.02)
+
+    def _append(self, lst, value):
+        with self.lock:
+            lst.append((time.monotonic(), value))
 
     def _cmd(self, msg):
         with self.lock:

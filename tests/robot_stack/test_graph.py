@@ -30,17 +30,18 @@ def probe():
     p.close()
 
 
-def launch(tmp_path, nodes, operator="none", sets=(), actor_weights=True):
+def launch(tmp_path, nodes, operator="none", sets=(), actor_weights=True, node_params=None):
     run_dir = tmp_path / "run"
     cfg = write_run_config(run_dir, [f"cell.control_hz={HZ}", "graph.accelerated=false", "graph.deadline_ms=30",
                                      "agent.hidden=[64, 64]", "cell.episode_steps=400", *sets])
     prof = {"name": "test", "nodes": nodes, "operator": operator}
     g = GraphSession(prof, cfg, run_dir, operator, resume=False, out=lambda s: None)
+    params = {k: dict(v) for k, v in (node_params or {}).items()}
     if actor_weights and "actor" in nodes:
         w = actor_weights_file(cfg, run_dir / "actor.safetensors")
-        for spec in g.specs:
-            if spec.name == "actor":
-                spec.params.update(weights=str(w), deterministic=True)
+        params.setdefault("actor", {}).update(weights=str(w), deterministic=True)
+    for spec in g.specs:
+        spec.params.update(params.get(spec.name, {}))
     return g.__enter__(), cfg, run_dir
 
 
@@ -163,5 +164,31 @@ def test_estop_holds_within_one_tick_until_cleared(tmp_path, probe):
         probe.event("estop_clear")
         t1 = time.monotonic()
         wait_for(lambda: any(c.source == Source.POLICY for c in probe.cmds_since(t1)), 5, what="resume")
+    finally:
+        g.close()
+
+
+def test_teleop_node_with_fake_spacemouse_takes_over_within_one_tick(tmp_path, probe):
+    """The fake device plays the demo: push ~1 s, let go, press button 0 (mark success)."""
+    g, cfg, run_dir = launch(tmp_path, ["cell", "actor", "mux"], operator="spacemouse",
+                             node_params={"teleop": {"device": "fake"}})
+    try:
+        wait_for(lambda: probe.cmds_since(0), 30, what="commands")
+        t_run = time.monotonic()  # the demo loops every 3.5 s: take the next takeover from now on
+
+        def next_takeover():
+            with probe.lock:
+                flags = [(t, f) for t, f in probe.flags if t >= t_run]
+            return next((t for (t0, f0), (t, f) in zip(flags, flags[1:]) if f and not f0), None)
+
+        t_on = wait_for(next_takeover, 10, what="takeover flag")
+        wait_for(lambda: len(probe.cmds_since(t_on + TICK)) >= 5, 10, what="commands after takeover")
+        first = probe.cmds_since(t_on + TICK)[:5]
+        assert all(c.source == Source.HUMAN for c in first), [c.source for c in first]
+        assert first[0].action[0] > 0.3  # pushed forward = +x in the ROS convention
+        wait_for(lambda: probe.events_of("request_success"), 10, what="button 0 -> request_success")
+        end = wait_for(lambda: probe.events_of("episode_end"), 10, what="episode end")[0]
+        assert end.data["reason"] == "success" and end.data["intervention_steps"] >= 5
+        assert len(probe.joys) > 10
     finally:
         g.close()
