@@ -221,8 +221,6 @@ class TwinCell:
             "force_n": force,
             "max_force_n": self._max_force,
             "tip_to_hole_m": t2h,
-            "episode": self.episode,
-            "step": self.step,
         }
 
 
