@@ -1,0 +1,88 @@
+"""`rlif serve --run-dir D [--host H] [--port P]`: browse a run's metrics in the dashboard.
+
+Read-only: the state is filled from the run folder's `metrics.csv` / `metrics.jsonl` (contract
+in `robot_stack/supervisor/metrics_file.py`) and re-read every `--poll` seconds when the file
+grows, so a run that is still going updates too. There is no live graph, so state-changing
+calls answer 409 "no live graph" and the dashboard's buttons are disabled; no token file is
+written (the run's own `supervisor.token` belongs to its live supervisor). Host and port come
+from the run's `config.yaml` (section `supervisor`) when present, else the defaults, and the
+options override them. Ctrl-C stops it.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from robot_stack.cli.common import CliError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="browse a run's metrics in the web dashboard (read-only)")
+    p.add_argument("--run-dir", type=Path, required=True, help="run folder with metrics.csv (or metrics.jsonl)")
+    p.add_argument("--host", default=None, help="bind address (default 127.0.0.1; others are warned about)")
+    p.add_argument("--port", type=int, default=None, help="TCP port (default 8765; 0 = any free port)")
+    p.add_argument("--poll", type=float, default=2.0, help="re-read the metrics file this often, s")
+    p.set_defaults(func=run)
+
+
+def supervisor_config(run_dir: Path, host: str | None, port: int | None):
+    from robot_stack import config as cfgmod
+
+    saved = run_dir / "config.yaml"
+    cfg = cfgmod.load_saved(saved).supervisor if saved.exists() else cfgmod.SupervisorConfig()
+    if host is not None:
+        cfg = dataclasses.replace(cfg, host=host)
+    if port is not None:
+        if not 0 <= port < 65536:
+            raise CliError(f"--port {port}: must be 0-65535", code=2)
+        cfg = dataclasses.replace(cfg, port=port)
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    from robot_stack.supervisor.app import create_app
+    from robot_stack.supervisor.metrics_file import metrics_path, read_metrics
+    from robot_stack.supervisor.server import SupervisorServer
+    from robot_stack.supervisor.state import SupervisorState
+    from robot_stack.supervisor.token import new_token
+
+    run_dir: Path = args.run_dir
+    if not run_dir.is_dir():
+        raise CliError(f"--run-dir {run_dir}: no such folder", code=2)
+    cfg = supervisor_config(run_dir, args.host, args.port)
+    state = SupervisorState(None, history=cfg.history)
+    got = read_metrics(run_dir)
+    state.add_metrics(got.rows)
+    where = got.path or f"no metrics file yet in {run_dir}"
+    note = f" ({got.skipped} unreadable rows skipped)" if got.skipped else ""
+    server = SupervisorServer(create_app(state, new_token(), run_dir, cfg), cfg)
+    try:
+        url = server.start()
+    except RuntimeError as e:
+        raise CliError(str(e)) from None
+    print(f"rlif serve: {len(got.rows)} episodes from {where}{note}", file=sys.stderr)
+    print(f"dashboard (read-only): {url}/", flush=True)
+    try:
+        seen = _stamp(metrics_path(run_dir))
+        while True:
+            time.sleep(max(args.poll, 0.1))
+            stamp = _stamp(metrics_path(run_dir))
+            if stamp != seen:
+                seen = stamp
+                state.add_metrics(read_metrics(run_dir).rows)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _stamp(path: Path | None) -> tuple | None:
+    try:
+        st = path.stat() if path else None
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns) if st else None
