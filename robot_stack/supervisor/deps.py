@@ -1,9 +1,9 @@
 """FastAPI dependencies shared by the routers: the state, bearer-token auth, live-graph check.
 
-`control` guards every state-changing call: a missing or wrong `Authorization: Bearer <token>`
-is a 401 JSON error (with `WWW-Authenticate: Bearer`), then a state without a live graph
-(`rlif serve` browsing a finished run) is a 409 JSON error "no live graph". The token is
-compared in constant time.
+`control` guards every state-changing call: a state without a live graph (`rlif serve`
+browsing a run) answers 409 JSON "no live graph" (there is nothing to protect); otherwise a
+missing or wrong `Authorization: Bearer <token>` is a 401 JSON error (with
+`WWW-Authenticate: Bearer`). The token is compared in constant time.
 """
 from __future__ import annotations
 
@@ -31,9 +31,11 @@ def require_token(request: Request,
         raise HTTPException(401, "wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
 
-def control(_: None = Depends(require_token), state: SupervisorState = Depends(get_state)) -> SupervisorState:
-    if state.read_only:
+def control(request: Request, state: SupervisorState = Depends(get_state),
+            creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> SupervisorState:
+    if state.read_only:  # nothing to protect: say why it cannot work, token or not
         raise HTTPException(409, "no live graph: this supervisor only browses a finished run")
+    require_token(request, creds)
     return state
 
 
