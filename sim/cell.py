@@ -146,6 +146,8 @@ class TwinCell:
         if r is None:
             r = self._renderers[(width, height)] = mujoco.Renderer(self.model, height, width)
         r.update_scene(self.data, camera=camera)
+        r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False      # 4x faster on software GL
+        r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
         return r.render().copy()
 
     def close(self) -> None:
