@@ -9,7 +9,7 @@ to publish requests. Ingest (any thread):
 - `on_event(kind, data)`: the `events` vocabulary (`topics.EventKind`): e-stop and clear,
   pause/resume, episode start/end (an `episode_end` becomes a metrics row), faults, weights;
 - `on_observation(episode, step, t)`, `on_command(episode, step, source)` (who drives:
-  source 0 "policy", 1 "operator", 2 "hold"; no command for `drive_stale_s` -> "hold");
+  source 0 "policy", 1 "operator", 2 "hold"; no command for `drive_stale_s`, or e-stop -> "hold");
 - `on_camera(jpeg_bytes)`: the latest frame;
 - `add_metrics(rows)`: rows from the run folder's metrics file (`metrics_file.read_metrics`);
   rows are keyed by episode, so the same episode from the file and from an event is kept once.
@@ -237,8 +237,9 @@ class SupervisorState:
     def status(self) -> dict[str, Any]:
         with self._lock:
             now = self._clock()
-            drives = "hold"
-            if self._source is not None and now - (self._source_at or now) <= self.drive_stale_s:
+            drives = "hold"  # e-stopped: the cell holds whatever commands say
+            if (not self._estop and self._source is not None
+                    and now - (self._source_at or now) <= self.drive_stale_s):
                 drives = DRIVERS.get(self._source, "hold")
             last = list(self._rows)[-self.window:]
             return {

@@ -52,12 +52,12 @@ class Feeder(threading.Thread):
         ep = 0
         while not self.stop_event.is_set():
             self.state.on_event(EventKind.EPISODE_START, {"episode": ep})
-            skill = min(1.0, ep / 40)
+            skill = min(1.0, ep / 15)
             interventions = 0
             for step in range(self.steps):
                 if self.stop_event.wait(self.period_s):
                     return
-                human = self.rng.random() > 0.3 + 0.7 * skill
+                human = self.rng.random() < 0.3 * (1 - skill)
                 interventions += human
                 self.state.on_observation(ep, step, step * 0.1)
                 self.state.on_command(ep, step, 1 if human else 0)

@@ -62,6 +62,10 @@ def test_who_drives_follows_commands_and_goes_to_hold_when_they_stop():
     s.on_command(3, 9, 2)
     assert s.status()["drives"] == "hold"
     s.on_command(3, 10, 0)
+    s.on_event(K.ESTOP, {})
+    assert s.status()["drives"] == "hold"
+    s.on_event(K.ESTOP_CLEAR, {})
+    assert s.status()["drives"] == "policy"
     clock.t += 1.5
     assert s.status()["drives"] == "hold"
 
