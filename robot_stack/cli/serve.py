@@ -43,28 +43,21 @@ def supervisor_config(run_dir: Path, host: str | None, port: int | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from robot_stack.supervisor.app import create_app
+    from robot_stack.supervisor.live import start_supervisor
     from robot_stack.supervisor.metrics_file import metrics_path, read_metrics
-    from robot_stack.supervisor.server import SupervisorServer
-    from robot_stack.supervisor.state import SupervisorState
-    from robot_stack.supervisor.token import new_token
 
     run_dir: Path = args.run_dir
     if not run_dir.is_dir():
         raise CliError(f"--run-dir {run_dir}: no such folder", code=2)
     cfg = supervisor_config(run_dir, args.host, args.port)
-    state = SupervisorState(None, history=cfg.history)
     got = read_metrics(run_dir)
-    state.add_metrics(got.rows)
-    where = got.path or f"no metrics file yet in {run_dir}"
     note = f" ({got.skipped} unreadable rows skipped)" if got.skipped else ""
-    server = SupervisorServer(create_app(state, new_token(), run_dir, cfg), cfg)
+    print(f"rlif serve: {len(got.rows)} episodes from {got.path or f'no metrics file yet in {run_dir}'}{note}",
+          file=sys.stderr)
     try:
-        url = server.start()
+        sup = start_supervisor(run_dir, cfg, None)
     except RuntimeError as e:
         raise CliError(str(e)) from None
-    print(f"rlif serve: {len(got.rows)} episodes from {where}{note}", file=sys.stderr)
-    print(f"dashboard (read-only): {url}/", flush=True)
     try:
         seen = _stamp(metrics_path(run_dir))
         while True:
@@ -72,11 +65,11 @@ def run(args: argparse.Namespace) -> int:
             stamp = _stamp(metrics_path(run_dir))
             if stamp != seen:
                 seen = stamp
-                state.add_metrics(read_metrics(run_dir).rows)
+                sup.state.add_metrics(read_metrics(run_dir).rows)
     except KeyboardInterrupt:
         pass
     finally:
-        server.stop()
+        sup.stop()
     return 0
 
 

@@ -20,7 +20,7 @@ def start_serve(run_dir, *extra):
                           "--port", "0", "--poll", "0.2", *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline()
-    assert "dashboard (read-only): http://127.0.0.1:" in line, (line, p.stderr.read() if p.poll() is not None else "")
+    assert "supervisor (read-only): http://127.0.0.1:" in line, (line, p.stderr.read() if p.poll() is not None else "")
     return p, line.split(": ", 1)[1].strip().rstrip("/")
 
 
