@@ -121,7 +121,7 @@ class ReplayStore:
                 root.create_array(f"{group}/{name}", shape=(0, *tail), chunks=(chunk, *tail), dtype=dt,
                                   fill_value=0)
         # The attrs come last: a half-created store has no schema and is refused by open().
-        root.attrs.update({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "obs_labels": obs_labels,
+        root.update_attributes({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "obs_labels": obs_labels,
                            "action_labels": action_labels, "chunk_rows": cfg.chunk_rows, "meta": meta,
                            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                            "operators": [], "cells": [], "n_committed_rows": 0, "n_committed_episodes": 0})
@@ -337,7 +337,8 @@ class ReplayStore:
                 a.resize((-(-hi // chunk) * chunk, *a.shape[1:]))
             writes.append(a.async_array.setitem(slice(lo, hi), src[name][lo:hi]))
         _zarr_sync(_gather_all(writes))  # all columns in one event-loop round trip (I/O overlaps)
-        self._root.attrs.update({"n_committed_rows": n1, "n_committed_episodes": e1,
+        # ONE write of zarr.json (group.attrs.update would write it once per key: torn counters).
+        self._root.update_attributes({"n_committed_rows": n1, "n_committed_episodes": e1,
                                  "operators": self._vocab["operator"], "cells": self._vocab["cell"]})
         self._flushed, self._last_flush = (n1, e1), time.monotonic()
 
