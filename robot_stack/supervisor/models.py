@@ -13,4 +13,5 @@ class Note(BaseModel):
 
 class ActionResult(BaseModel):
     ok: bool
-    status: dict
+    status: dict = Field(description="the status right after the request (as GET /api/status)")
+    warning: str | None = Field(None, description="set when part of the request was ignored")
