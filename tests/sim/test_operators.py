@@ -1,0 +1,114 @@
+"""Simulated operators: rates match parameters, reference judges bad vs good, seeded, no takeover after success."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from sim.cell import TwinCell
+from sim.config import CellConfig, OperatorConfig
+from sim.experts import ScriptedExpert
+from sim.operators import SimulatedOperator, expert_level
+
+pytestmark = pytest.mark.unit
+CELL = CellConfig()
+
+
+def _state(rng):
+    """A plausible (obs, info) above the hole without physics."""
+    t2h = np.array([*rng.uniform(-0.01, 0.01, 2), rng.uniform(0.002, 0.03)])
+    obs = np.zeros(18, np.float32)
+    obs[:3] = t2h
+    return obs, {"success": False, "aborted": False, "insertion_depth_m": 0.0, "tip_to_hole_m": t2h, "force_n": 0.0}
+
+
+def _run(op, policy, n=3000, seed=0, episode_len=100):
+    rng = np.random.default_rng(seed)
+    flags = []
+    for k in range(n):
+        if k % episode_len == 0:
+            op.reset()
+        obs, info = _state(rng)
+        on, act = op.step(obs, info, policy(obs, info))
+        assert act.shape == (6,) and act.dtype == np.float32
+        assert on or not act.any()
+        flags.append(on)
+    return np.array(flags)
+
+
+def _runs_of(flags):
+    lengths, k = [], 0
+    for f in flags:
+        if f:
+            k += 1
+        elif k:
+            lengths.append(k)
+            k = 0
+    return lengths
+
+
+def test_never_never_intervenes():
+    op = SimulatedOperator(OperatorConfig(strategy="never"), CELL)
+    assert not _run(op, lambda o, i: np.ones(6), n=300).any()
+
+
+def test_random_rate_and_duration_match_parameters():
+    cfg = OperatorConfig(strategy="random", p_random=0.1, steps=4)
+    op = SimulatedOperator(cfg, CELL, seed=1)
+    flags = _run(op, lambda o, i: np.zeros(6), episode_len=10**9)   # one long episode: no cut takeovers
+    decisions = len(flags) - (op.intervened_steps - op.takeovers)      # steps where it could start
+    assert op.takeovers / decisions == pytest.approx(0.1, abs=0.02)
+    runs = _runs_of(flags)
+    assert all(r % 4 == 0 for r in runs) and min(runs) == 4            # back-to-back takeovers merge
+    assert op.intervention_rate == pytest.approx(flags.mean())
+
+
+def test_reference_intervenes_more_on_a_bad_policy_than_a_good_one():
+    cfg = OperatorConfig(strategy="reference", expert="high")
+    good = SimulatedOperator(cfg, CELL, seed=2)
+    good_rate = _run(good, lambda o, i: good.expert.plan(o, i)).mean()
+    bad = SimulatedOperator(cfg, CELL, seed=2)
+    bad_rate = _run(bad, lambda o, i: np.clip(np.r_[np.sign(i["tip_to_hole_m"]), 0, 0, 0], -1, 1)).mean()  # away
+    # takeover p 0.05 for 4 steps -> ~17 % of steps; p 0.95 -> ~99 %
+    assert good_rate < 0.3 and bad_rate > 0.9, (good_rate, bad_rate)
+    assert bad.clearly_worse(*_state(np.random.default_rng(0)), np.array([np.nan] * 6))
+
+
+def test_seeded_and_independent_of_other_randomness():
+    cfg = OperatorConfig(strategy="random", p_random=0.3)
+    a = _run(SimulatedOperator(cfg, CELL, seed=5), lambda o, i: np.zeros(6), n=500)
+    b = _run(SimulatedOperator(cfg, CELL, seed=5), lambda o, i: np.zeros(6), n=500)
+    c = _run(SimulatedOperator(cfg, CELL, seed=6), lambda o, i: np.zeros(6), n=500)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert not np.array_equal(a, _run(SimulatedOperator(replace(cfg, seed=1), CELL, seed=5), lambda o, i: np.zeros(6), n=500))
+
+
+def test_no_takeover_after_success_and_handover_stops():
+    op = SimulatedOperator(OperatorConfig(strategy="random", p_random=1.0, steps=10), CELL)
+    obs, info = _state(np.random.default_rng(0))
+    assert op.step(obs, info, np.zeros(6))[0]
+    done = dict(info, success=True)
+    for _ in range(5):
+        on, act = op.step(obs, done, np.zeros(6))
+        assert not on and not act.any()
+
+
+def test_expert_exposed_and_levels_parsed():
+    op = SimulatedOperator(OperatorConfig(expert="low"), CELL)
+    assert isinstance(op.expert, ScriptedExpert) and op.expert.level == "low"
+    assert expert_level("0.3") == 0.3
+    with pytest.raises(ValueError, match="operator.expert"):
+        SimulatedOperator(OperatorConfig(expert="great"), CELL)
+
+
+@pytest.mark.parametrize("space,n", [("xyz", 3), ("xyz_yaw", 4)])
+def test_restricted_action_spaces_on_the_twin(space, n):
+    cfg = replace(CELL, action_space=space)
+    cell = TwinCell(cfg)
+    op = SimulatedOperator(OperatorConfig(strategy="reference", expert="mid"), cfg, seed=0)
+    obs, info = cell.reset(seed=0)
+    op.reset()
+    for _ in range(10):
+        on, act = op.step(obs, info, np.zeros(n, np.float32))
+        assert act.shape == (n,)
+        obs, term, trunc, info = cell.apply(act if on else np.zeros(n, np.float32))
