@@ -9,7 +9,8 @@ temperature step, starting from numpy batches (host -> torch conversion included
   LayerNorm, ReLU) called in a Python loop, default `torch.optim.Adam`, a per-parameter soft
   update loop, `.item()` per metric.
 CPU with torch's default thread count (all cores), or CUDA when present. Numbers are noisy on a
-shared machine; the two sides are interleaved in rounds and the median round is reported.
+shared machine (and OpenMP threads collapse under oversubscription): the variants are
+interleaved in rounds, the median round is reported, with the 1-minute load average.
 """
 from __future__ import annotations
 
@@ -94,6 +95,8 @@ def _batches(n: int, rng: np.random.Generator) -> list[dict[str, np.ndarray]]:
 
 
 def _rate(update, batches: list, n: int) -> float:
+    if n <= 0:
+        return math.nan
     t0 = time.perf_counter()
     for i in range(n):
         update(batches[i % len(batches)])
@@ -102,26 +105,61 @@ def _rate(update, batches: list, n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def run(quick: bool = False, progress: bool = True) -> dict:
+def _variant(name: str, batches, warm: int) -> tuple[str, object]:
     from learner.agent import make_agent
 
-    cfg = AgentConfig(n_critics=N_CRITICS, hidden=HIDDEN, batch_size=BATCH, utd=1, device="auto")
+    kw = {"eager": {}, "compiled": {"compile": True}, "compiled_bf16": {"compile": True, "matmul_dtype": "bf16"}}[name]
+    cfg = AgentConfig(n_critics=N_CRITICS, hidden=HIDDEN, batch_size=BATCH, utd=1, device="auto", **kw)
     agent = make_agent(cfg, OBS, ACT, seed=0)
-    plain = PlainSAC(agent.device)
+    t0 = time.perf_counter()
+    _rate(agent.update, batches, warm)  # includes torch.compile's one-off compilation
+    return name, agent, time.perf_counter() - t0
+
+
+def run(quick: bool = False, progress: bool = True) -> dict:
+    """Median-of-rounds updates/s per variant; `updates_per_s` = fastest fp32 variant.
+
+    Variants: eager (batched ensemble, no compile), compiled (torch.compile, fp32), and
+    compiled_bf16 (bf16 matmuls via autocast: NOT the same precision as the plain loop, reported
+    separately). `--quick`: eager only, a few updates.
+    """
     batches = _batches(8, np.random.default_rng(0))
-    warm, n, rounds = (2, 5, 1) if quick else (20, 60, 5)
-    _rate(agent.update, batches, warm)
-    _rate(plain.update, batches, warm)
-    ours, base = [], []
-    for r in range(rounds):  # interleave so load changes on a shared machine hit both sides
-        ours.append(_rate(agent.update, batches, n))
-        base.append(_rate(plain.update, batches, n))
+    names = ["eager"] if quick else ["eager", "compiled", "compiled_bf16"]
+    warm, n, rounds = (2, 5, 1) if quick else (10, 40, 5)
+    agents, compile_s = {}, {}
+    for name in names:
         if progress:
-            print(f"round {r + 1}/{rounds}: batched {ours[-1]:.1f}/s, plain loop {base[-1]:.1f}/s",
+            print(f"warming up {name} ...", file=sys.stderr)
+        _, agents[name], compile_s[name] = _variant(name, batches, warm)
+    plain = PlainSAC(agents["eager"].device)
+    _rate(plain.update, batches, warm)
+    rates: dict[str, list[float]] = {k: [] for k in [*names, "plain"]}
+    for r in range(rounds):  # interleave so load changes on a shared machine hit every side
+        for name in names:
+            rates[name].append(_rate(agents[name].update, batches, n))
+        rates["plain"].append(_rate(plain.update, batches, n))
+        if progress:
+            print(f"round {r + 1}/{rounds}: " + ", ".join(f"{k} {v[-1]:.1f}/s" for k, v in rates.items()),
                   file=sys.stderr)
-    u, b = float(np.median(ours)), float(np.median(base))
-    return {"updates_per_s": round(u, 2), "baseline_updates_per_s": round(b, 2),
-            "speedup": round(u / b, 3) if b > 0 else math.nan,
-            "device": str(agent.device), "threads": torch.get_num_threads(),
-            "batch": BATCH, "n_critics": N_CRITICS, "obs_dim": OBS, "action_dim": ACT,
-            "updates_per_round": n, "rounds": rounds}
+    med = {k: float(np.median(v)) for k, v in rates.items()}
+    best = max((k for k in names if k != "compiled_bf16"), key=lambda k: med[k])
+    b = med["plain"]
+    out = {"updates_per_s": round(med[best], 2), "baseline_updates_per_s": round(b, 2),
+           "speedup": round(med[best] / b, 3) if b > 0 else math.nan, "best_fp32_variant": best}
+    for k in names:
+        out[f"{k}_updates_per_s"] = round(med[k], 2)
+        out[f"{k}_speedup"] = round(med[k] / b, 3) if b > 0 else math.nan
+        out[f"{k}_warmup_s"] = round(compile_s[k], 1)
+    out.update({"device": str(agents["eager"].device), "threads": torch.get_num_threads(),
+                "batch": BATCH, "n_critics": N_CRITICS, "obs_dim": OBS, "action_dim": ACT,
+                "updates_per_round": n, "rounds": rounds, "load_avg_1min": round(_load(), 2)})
+    return out
+
+
+def _load() -> float:
+    try:
+        import os
+
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return math.nan
