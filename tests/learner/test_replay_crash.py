@@ -77,10 +77,9 @@ def test_sigkill_mid_episode_keeps_committed_episodes(path):
         assert s.n_episodes == 6
 
 
-@pytest.mark.slow
 def test_sigkill_at_random_moments_never_loses_a_committed_episode(path):
     rnd = random.Random(0)
-    for _ in range(4):
+    for _ in range(6):
         proc = start_writer(path, "loop")
         seen = int(read_until(proc, lambda line: line.startswith("committed")).split()[1])
         time.sleep(rnd.uniform(0.0, 0.3))  # somewhere inside a later episode or a flush
