@@ -5,7 +5,7 @@ to publish requests. Ingest (any thread):
 
 - `on_status(dict)`: a node's JSON heartbeat `{"node": name, ...}` (age -> node health; the
   learner's `updates_per_s`, `updates`, `paused`, `policy_version`; the actor's `policy_version`;
-  the cell's `episode`/`step`; the mux's `estop` once, as the initial sync);
+  the cell's `episode`/`step` until observations arrive; the mux's `estop` as the initial sync);
 - `on_event(kind, data)`: the `events` vocabulary (`topics.EventKind`): e-stop and clear,
   pause/resume, episode start/end (an `episode_end` becomes a metrics row), faults, weights;
 - `on_observation(episode, step, t)`, `on_command(episode, step, source)` (who drives:
@@ -26,6 +26,7 @@ the cell is already stopped). Rolling rates are means over the last `window` met
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -79,7 +80,6 @@ class SupervisorState:
         self._jpeg: bytes | None = None
         self._jpeg_seq = 0
         self._jpeg_at: float | None = None
-        self._changed = threading.Condition(self._lock)
         self._version = 0
 
     # ------------------------------------------------------------------ properties
@@ -89,18 +89,12 @@ class SupervisorState:
 
     @property
     def version(self) -> int:
-        """Bumped on every change; `wait_change(v)` blocks until it moves past `v`."""
+        """Bumped on every change (cheap "anything new?" check for pollers)."""
         with self._lock:
-            return self._version
-
-    def wait_change(self, version: int, timeout: float) -> int:
-        with self._changed:
-            self._changed.wait_for(lambda: self._version != version, timeout=timeout)
             return self._version
 
     def _bump(self) -> None:  # caller holds the lock
         self._version += 1
-        self._changed.notify_all()
 
     # ------------------------------------------------------------------ ingest
     def on_status(self, status: dict) -> None:
@@ -118,11 +112,9 @@ class SupervisorState:
                     self._policy_version = int(_num(status["policy_version"], -1))
             elif node == "actor" and status.get("policy_version") is not None:
                 self._policy_version = int(_num(status["policy_version"], -1))
-            elif node == "cell":
-                if status.get("episode") is not None:
-                    self._episode = int(_num(status["episode"], 0))
-                if status.get("step") is not None and self._step is None:
-                    self._step = int(_num(status["step"], 0))
+            elif node == "cell" and self._t is None:  # no observations seen: the heartbeat's word
+                self._episode = _int_or(status.get("episode"), self._episode)
+                self._step = _int_or(status.get("step"), self._step)
             elif node == "mux" and not self._estop_seen and "estop" in status:
                 self._estop = bool(status["estop"])
             self._bump()
@@ -193,7 +185,8 @@ class SupervisorState:
         if len(self._rows) == self._rows.maxlen:
             self._episodes.discard(self._rows[0]["episode"])
         self._episodes.add(ep)
-        self._rows.append({**row, "seq": self._n_added})
+        row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+        self._rows.append({**row, "seq": self._n_added})  # NaN/inf -> null: the JSON stays valid
         self._n_added += 1
         return 1
 
@@ -282,7 +275,12 @@ def _num(x: Any, default: float) -> float:
         v = float(x)
     except (TypeError, ValueError):
         return default
-    return v if v == v else default  # NaN -> default
+    return v if math.isfinite(v) else default
+
+
+def _int_or(x: Any, default: int | None) -> int | None:
+    v = _num(x, float("nan"))
+    return int(v) if math.isfinite(v) else default
 
 
 def _mean(xs: Iterable[Any]) -> float | None:
@@ -296,4 +294,5 @@ def _auto_success(r: dict) -> int:
 
 def _short(data: dict) -> dict:
     """Event data for the recent-events list: scalars only (no observation arrays)."""
-    return {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool)) or v is None}
+    return {k: v for k, v in data.items()
+            if isinstance(v, (str, int, bool)) or v is None or (isinstance(v, float) and math.isfinite(v))}

@@ -158,3 +158,13 @@ def test_dashboard_and_its_static_files_are_served(client):
     for f in ["dashboard.js", "charts.js", "style.css"]:
         assert client.get(f"/static/{f}").status_code == 200
     assert "http" not in client.get("/static/dashboard.js").text.replace("http.", "")  # nothing from the internet
+
+
+def test_non_finite_numbers_never_break_the_json(client, state):
+    state.add_metrics([{"episode": 0, "success": 1, "updates_per_s": float("nan"), "wall_time": float("inf")}])
+    state.on_status({"node": "learner", "updates_per_s": float("nan")})
+    state.on_event(K.EPISODE_END, {"episode": 1, "steps": 10, "success": True, "interventions": 0,
+                                   "final_obs": [0.1, float("nan")]})
+    rows = client.get("/api/metrics").json()["rows"]
+    assert rows[0]["updates_per_s"] is None and rows[0]["wall_time"] is None and rows[1]["updates_per_s"] == 0.0
+    assert client.get("/api/status").json()["updates_per_s"] == 0.0

@@ -140,17 +140,22 @@ def test_read_only_state_refuses_requests():
         s.estop()
 
 
-def test_camera_and_change_notification():
+def test_camera_and_change_counter():
     s = SupervisorState(EventLog())
     assert s.camera() is None and s.status()["camera"] is None
     v = s.version
-    got = []
-    t = threading.Thread(target=lambda: got.append(s.wait_change(v, 5.0)))
-    t.start()
     s.on_camera(b"\xff\xd8jpeg")
-    t.join(5)
-    assert got and got[0] > v
+    assert s.version > v
     assert s.camera() == (b"\xff\xd8jpeg", 1) and s.status()["camera"]["seq"] == 1
+
+
+def test_cell_heartbeat_gives_the_episode_until_observations_arrive():
+    s = SupervisorState(EventLog())
+    s.on_status({"node": "cell", "episode": 4, "step": 9})
+    assert (s.status()["episode"], s.status()["step"]) == (4, 9)
+    s.on_observation(5, 1, 0.1)
+    s.on_status({"node": "cell", "episode": 4, "step": 99})  # a stale heartbeat
+    assert (s.status()["episode"], s.status()["step"]) == (5, 1)
 
 
 def test_concurrent_ingest_and_reads_are_consistent():
