@@ -5,6 +5,8 @@
   (`deps.control`): 401 JSON when missing or wrong, 409 JSON when there is no live graph.
 - Every error is JSON `{"detail": ...}`: 401, 404, 405, 409, 413 (body over
   `cfg.max_body_bytes`, `limits.BodyLimitMiddleware`), 422 (bad input), 500, 503 (publish failed).
+- Bound to loopback, it answers only requests addressed to a loopback name (`hosts.py`,
+  a DNS-rebinding guard; 400 JSON otherwise).
 - `/` serves the dashboard (`static/`); it takes the token from `/?token=...` once, keeps it in
   sessionStorage and sends it as the bearer header.
 - `app.state.stopping` (a `threading.Event`) ends open event streams (set by `server.stop()`).
@@ -21,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from robot_stack.config import SupervisorConfig
+from robot_stack.supervisor.hosts import LoopbackHostMiddleware, is_loopback
 from robot_stack.supervisor.limits import BodyLimitMiddleware
 from robot_stack.supervisor.routes import ROUTERS
 from robot_stack.supervisor.state import SupervisorState
@@ -45,6 +48,8 @@ def create_app(state: SupervisorState, token: str, run_dir: Path | None = None,
         app.include_router(r, prefix="/api")
     _json_errors(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=cfg.max_body_bytes)
+    if is_loopback(cfg.host):
+        app.add_middleware(LoopbackHostMiddleware)  # outermost: checked first
 
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:

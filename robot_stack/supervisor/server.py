@@ -7,7 +7,6 @@ and anyone holding the token can move the robot.
 """
 from __future__ import annotations
 
-import ipaddress
 import sys
 import threading
 import time
@@ -16,15 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from robot_stack.config import SupervisorConfig
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from robot_stack.supervisor.hosts import is_loopback
 
 
 def warn_if_exposed(host: str, stream=None) -> bool:

@@ -31,7 +31,8 @@ def client(state):
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
-    with TestClient(create_app(state, TOKEN, cfg=SupervisorConfig(max_body_bytes=1024))) as c:
+    with TestClient(create_app(state, TOKEN, cfg=SupervisorConfig(max_body_bytes=1024)),
+                    base_url="http://127.0.0.1:8765") as c:
         yield c
 
 

@@ -22,7 +22,8 @@ def make_client(state, max_body=1024):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
-    return TestClient(create_app(state, TOKEN, cfg=SupervisorConfig(max_body_bytes=max_body)))
+    return TestClient(create_app(state, TOKEN, cfg=SupervisorConfig(max_body_bytes=max_body)),
+                      base_url="http://127.0.0.1:8765")
 
 
 @pytest.mark.parametrize("path", CONTROL)
@@ -168,3 +169,26 @@ def test_non_finite_numbers_never_break_the_json(client, state):
     rows = client.get("/api/metrics").json()["rows"]
     assert rows[0]["updates_per_s"] is None and rows[0]["wall_time"] is None and rows[1]["updates_per_s"] == 0.0
     assert client.get("/api/status").json()["updates_per_s"] == 0.0
+
+
+@pytest.mark.parametrize("host, ok", [("127.0.0.1:8765", True), ("localhost:8765", True), ("[::1]:8765", True),
+                                      ("localhost", True), ("evil.example:8765", False), ("10.0.0.5:8765", False),
+                                      ("127.0.0.1.evil.example", False)])
+def test_loopback_bound_app_answers_only_loopback_host_names(client, host, ok):
+    r = client.get("/api/status", headers={"host": host})
+    assert (r.status_code == 200) if ok else (r.status_code == 400 and "not allowed" in r.json()["detail"])
+
+
+def test_an_exposed_app_accepts_any_host(state):
+    import dataclasses
+    import warnings
+
+    from robot_stack.config import SupervisorConfig
+    from robot_stack.supervisor.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    cfg = dataclasses.replace(SupervisorConfig(), host="0.0.0.0")
+    c = TestClient(create_app(state, TOKEN, cfg=cfg), base_url="http://robot-pc.lab:8765")
+    assert c.get("/api/status").status_code == 200
