@@ -1,0 +1,130 @@
+"""In-process training loop (no ROS): cell + operator + agent + replay store, one control step at a
+time, with the UTD ratio. The ROS nodes wrap the same objects; tests, `rlif experiment` and
+`rlif eval` use this directly.
+
+Each control step of `run_episode`:
+  policy_action = agent.act(obs)                       (stochastic while training)
+  intervening, op_action = operator.step(obs, info, policy_action)   (if an operator is given)
+  executed = op_action if intervening else policy_action     (source HUMAN / POLICY)
+  expert label = labeler.plan(obs, info)               (DAgger only: noise-free expert action)
+  store.append(...); cell.apply(executed)
+  if training and store.n_rows >= warmup_rows: agent.update(store.sample(rng=rng, **agent.sample_spec))
+then `store.end_episode(terminal, success, truncated, final_obs, ...)`. One `update()` per control
+step = cfg.utd critic steps (see `learner.agent`). `n_rows` counts committed rows only, so the
+first updates start after the episode that crosses the warm-up; no update happens while the
+agent's subset is still empty (HG-DAgger before the first takeover).
+
+`demo_expert` instead lets a scripted expert drive the whole episode (source HUMAN, demo=True):
+that is how BC's demonstrations and RLPD's prior data are collected. `evaluate` runs a policy
+(an agent or a `learner.policy.Policy`) deterministically with no operator: the autonomous
+success rate that `rlif eval` reports.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from learner.replay import Source
+
+
+def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_expert=None,
+                rng: np.random.Generator | None = None, train: bool = True, deterministic: bool = False,
+                warmup_rows: int | None = None, seed: int | None = None, operator_name: str = "",
+                cell_name: str = "sim") -> dict[str, Any]:
+    """One episode; returns {success, aborted, steps, interventions, intervened_steps, updates, metrics}."""
+    if train and (store is None or rng is None):
+        raise ValueError("run_episode: training needs a store and rng")
+    warmup = agent.cfg.warmup_rows if warmup_rows is None and hasattr(agent, "cfg") else (warmup_rows or 0)
+    obs, info = cell.reset(seed=seed)
+    for who in (operator, labeler, demo_expert):
+        if who is not None and hasattr(who, "reset"):
+            who.reset()
+    takeovers = intervened = updates = 0
+    was_intervening, metrics = False, {}
+    terminated = truncated = False
+    while not (terminated or truncated):
+        if demo_expert is not None:
+            policy_action = np.asarray(demo_expert.act(obs, info), np.float32)
+            intervening, executed, source = True, policy_action, Source.HUMAN
+        else:
+            policy_action = np.asarray(agent.act(obs, deterministic=deterministic), np.float32)
+            intervening, executed, source = False, policy_action, Source.POLICY
+            if operator is not None:
+                intervening, op_action = operator.step(obs, info, policy_action)
+                if intervening:
+                    executed, source = np.asarray(op_action, np.float32), Source.HUMAN
+        label = None if labeler is None else np.asarray(labeler.plan(obs, info), np.float32)
+        takeovers += int(intervening and not was_intervening)
+        intervened += int(intervening)
+        was_intervening = intervening
+        if store is not None:
+            store.append(obs, executed, policy_action, int(source), bool(intervening), expert_action=label)
+        obs, terminated, truncated, info = cell.apply(executed)
+        if train and store.n_rows >= warmup:
+            batch = _sample(store, rng, agent.sample_spec)
+            if batch is not None:
+                metrics = agent.update(batch)
+                updates += 1
+    success = bool(info.get("success", False))
+    if store is not None:
+        store.end_episode(terminal=terminated, success=success, truncated=truncated and not terminated,
+                          final_obs=obs, operator=operator_name, cell=cell_name,
+                          aborted=bool(info.get("aborted", False)), demo=demo_expert is not None)
+    return {"success": success, "aborted": bool(info.get("aborted", False)), "steps": int(cell.step),
+            "interventions": takeovers, "intervened_steps": intervened, "updates": updates, "metrics": metrics}
+
+
+def _sample(store, rng, spec: dict) -> dict | None:
+    """A batch for the agent, or None while its subset is still empty (e.g. HG-DAgger before the
+    first takeover); the store signals that with a ValueError saying "no committed rows"."""
+    try:
+        return store.sample(rng=rng, **spec)
+    except ValueError as e:
+        if "no committed rows" in str(e):
+            return None
+        raise
+
+
+def run_loop(cell, agent, store, *, episodes: int, rng: np.random.Generator, operator=None, labeler=None,
+             demo_episodes: int = 0, demo_expert=None, warmup_rows: int | None = None, seed: int = 0,
+             operator_name: str = "", on_episode: Callable[[int, dict], None] | None = None) -> dict[str, Any]:
+    """`demo_episodes` expert demonstrations (no training), then `episodes` training episodes.
+
+    Episode k is reset with seed `seed + k` (reproducible starts). `on_episode(k, result)` is
+    called after each episode (progress, checkpoints). Returns a summary dict.
+    """
+    if demo_episodes and demo_expert is None:
+        raise ValueError("run_loop: demo_episodes needs demo_expert")
+    t0, results = time.perf_counter(), []
+    for k in range(demo_episodes):
+        run_episode(cell, agent, store, demo_expert=demo_expert, labeler=labeler, rng=rng, train=False,
+                    seed=seed + k, operator_name="demo")
+    for k in range(episodes):
+        r = run_episode(cell, agent, store, operator=operator, labeler=labeler, rng=rng, train=True,
+                        warmup_rows=warmup_rows, seed=seed + demo_episodes + k, operator_name=operator_name)
+        results.append(r)
+        if on_episode is not None:
+            on_episode(k, r)
+    steps = sum(r["steps"] for r in results)
+    return {"episodes": len(results), "env_steps": steps, "updates": sum(r["updates"] for r in results),
+            "success_rate": float(np.mean([r["success"] for r in results])) if results else 0.0,
+            "intervention_rate": sum(r["intervened_steps"] for r in results) / max(steps, 1),
+            "takeovers": sum(r["interventions"] for r in results), "rows": store.n_rows,
+            "wall_s": time.perf_counter() - t0, "last_metrics": results[-1]["metrics"] if results else {}}
+
+
+def evaluate(cell, policy, episodes: int, seed: int = 10_000,
+             progress: Callable[[int, dict], None] | None = None) -> dict[str, Any]:
+    """Autonomous success rate: `policy.act(obs, deterministic=True)`, no operator, no training."""
+    results = []
+    for k in range(episodes):
+        r = run_episode(cell, policy, None, train=False, deterministic=True, seed=seed + k)
+        results.append(r)
+        if progress is not None:
+            progress(k, r)
+    n = max(len(results), 1)
+    return {"episodes": len(results), "success_rate": sum(r["success"] for r in results) / n,
+            "abort_rate": sum(r["aborted"] for r in results) / n,
+            "mean_steps": float(np.mean([r["steps"] for r in results])) if results else 0.0}
