@@ -31,7 +31,6 @@ may be longer (they grow a chunk at a time, ahead of the counters). Decisions:
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
@@ -43,6 +42,8 @@ import numpy as np
 
 from learner import labeling
 from learner.config import ReplayConfig
+from learner.replay_disk import (StoreError, create_arrays, cut_back, lock, open_arrays, read_attrs,  # noqa: F401
+                                 read_columns, write_columns)
 from learner.replay_ram import Columns, Pools
 
 SCHEMA = "rlif-replay"
@@ -56,10 +57,6 @@ class Source(IntEnum):
     POLICY = 0
     HUMAN = 1  # the operator (human or simulated) was driving
     HOLD = 2  # nobody: the cell held pose (missed deadline, NaN, stale teleop, e-stop)
-
-
-class StoreError(ValueError):
-    """A store that cannot be used as asked (wrong schema, damaged metadata, locked, ...)."""
 
 
 def ROW_COLUMNS(n_obs: int, n_act: int) -> dict:
@@ -81,20 +78,10 @@ def EPISODE_COLUMNS(n_obs: int) -> dict:
             "operator": ("int16", ()), "cell": ("int8", ()), "final_obs": ("float32", (n_obs,))}
 
 
+REQUIRED_ATTRS = {"obs_labels": list, "action_labels": list, "operators": list, "cells": list,
+                  "n_committed_rows": int, "n_committed_episodes": int}
 DERIVED = {"r_rlif": ("float32", ()), "r_task": ("float32", ()), "last": ("bool", ()),
            "prior": ("bool", ())}  # RAM only, recomputed from the flags on load
-
-
-def _zarr_sync(coro):
-    from zarr.core.sync import sync  # zarr's own bridge to its event-loop thread
-
-    return sync(coro)
-
-
-async def _gather_all(coros) -> None:
-    import asyncio
-
-    await asyncio.gather(*coros)
 
 
 class ReplayStore:
@@ -115,11 +102,9 @@ class ReplayStore:
             raise StoreError(f"{path}: meta must be JSON-serialisable ({e})") from None
         obs_labels, action_labels = [str(x) for x in obs_labels], [str(x) for x in action_labels]
         root = zarr.open_group(str(path), mode="w-", zarr_format=3)
-        for group, spec, chunk in (("rows", ROW_COLUMNS(len(obs_labels), len(action_labels)), cfg.chunk_rows),
-                                   ("episodes", EPISODE_COLUMNS(len(obs_labels)), cfg.chunk_episodes)):
-            for name, (dt, tail) in spec.items():
-                root.create_array(f"{group}/{name}", shape=(0, *tail), chunks=(chunk, *tail), dtype=dt,
-                                  fill_value=0)
+        create_arrays(root, {"rows": ROW_COLUMNS(len(obs_labels), len(action_labels)),
+                             "episodes": EPISODE_COLUMNS(len(obs_labels))},
+                      {"rows": cfg.chunk_rows, "episodes": cfg.chunk_episodes})
         # The attrs come last: a half-created store has no schema and is refused by open().
         root.update_attributes({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "obs_labels": obs_labels,
                            "action_labels": action_labels, "chunk_rows": cfg.chunk_rows, "meta": meta,
@@ -138,7 +123,7 @@ class ReplayStore:
         if not (self.path / "zarr.json").is_file():
             raise StoreError(f"{self.path}: not a replay store (no zarr.json)")
         if not readonly:
-            self._lock()
+            self._lock_fd = lock(self.path)
         try:
             attrs = self._read_attrs()
             self.obs_labels, self.action_labels = list(attrs["obs_labels"]), list(attrs["action_labels"])
@@ -153,7 +138,7 @@ class ReplayStore:
             self.pools = Pools(self._pool_mask)
             self._load(attrs)
             if not readonly:
-                self._truncate()
+                cut_back(self.path, self._arrays, self._counts())
         except BaseException:
             self._unlock()
             raise
@@ -161,64 +146,22 @@ class ReplayStore:
         self._last_flush = time.monotonic()
 
     # ---- opening ------------------------------------------------------------------------------
-    def _lock(self) -> None:
-        self._lock_fd = os.open(self.path, os.O_RDONLY)
-        try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._unlock()
-            raise StoreError(f"{self.path}: already open for writing by another process "
-                             "(open it with readonly=True to read)") from None
-
     def _unlock(self) -> None:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the fd releases the flock
             self._lock_fd = None
 
     def _read_attrs(self) -> dict:
-        """Root attrs, read fresh from disk and checked; StoreError naming what is wrong."""
-        try:
-            doc = json.loads((self.path / "zarr.json").read_text())
-        except (OSError, ValueError) as e:
-            raise StoreError(f"{self.path}: damaged metadata: zarr.json is not readable JSON ({e})") from None
-        attrs = doc.get("attributes") if isinstance(doc, dict) else None
-        if doc.get("node_type") != "group" or doc.get("zarr_format") != 3 or not isinstance(attrs, dict):
-            raise StoreError(f"{self.path}: damaged metadata: zarr.json is not a zarr v3 group")
-        if attrs.get("schema") != SCHEMA:
-            raise StoreError(f"{self.path}: not an rlif replay store (schema attribute {attrs.get('schema')!r})")
-        if attrs.get("schema_version") != SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: schema version {attrs.get('schema_version')!r}, this code reads "
-                             f"version {SCHEMA_VERSION}; use a matching rlif version (nothing was changed)")
-        for key, kind in (("obs_labels", list), ("action_labels", list), ("operators", list), ("cells", list),
-                          ("n_committed_rows", int), ("n_committed_episodes", int)):
-            if not isinstance(attrs.get(key), kind) or (kind is int and attrs[key] < 0):
-                raise StoreError(f"{self.path}: damaged metadata: attribute {key!r} is {attrs.get(key)!r}")
-        return attrs
+        return read_attrs(self.path, SCHEMA, SCHEMA_VERSION, REQUIRED_ATTRS)
+
+    def _counts(self, attrs: dict | None = None) -> dict[str, int]:
+        if attrs is None:
+            return {"rows": self._n, "episodes": self._e}
+        return {"rows": attrs["n_committed_rows"], "episodes": attrs["n_committed_episodes"]}
 
     def _open_arrays(self, attrs: dict) -> dict:
-        import zarr
-
-        try:
-            root = zarr.open_group(str(self.path), mode="r" if self.readonly else "r+", zarr_format=3)
-        except Exception as e:  # noqa: BLE001 - any zarr failure here means damaged metadata
-            raise StoreError(f"{self.path}: damaged metadata: {type(e).__name__}: {e}") from None
-        out = {}
-        for group, spec in self._specs.items():
-            n = attrs["n_committed_rows" if group == "rows" else "n_committed_episodes"]
-            for name, (dt, tail) in spec.items():
-                key = f"{group}/{name}"
-                try:
-                    a = root[key]
-                except Exception as e:  # noqa: BLE001
-                    raise StoreError(f"{self.path}: damaged: array {key} missing or unreadable ({e})") from None
-                if not isinstance(a, zarr.Array) or a.dtype != np.dtype(dt) or tuple(a.shape[1:]) != tail:
-                    raise StoreError(f"{self.path}: damaged: {key} should be {dt} (n, {tail}), "
-                                     f"found {getattr(a, 'dtype', '?')} {getattr(a, 'shape', '?')}")
-                if a.shape[0] < n:
-                    raise StoreError(f"{self.path}: damaged: {key} has {a.shape[0]} rows, counters say {n}")
-                out[key] = a
-        self._root = root
-        return out
+        self._root, arrays = open_arrays(self.path, self._specs, self._counts(attrs), self.readonly)
+        return arrays
 
     def _load(self, attrs: dict) -> int:
         """Copy committed rows/episodes beyond what RAM holds into the mirror; returns new rows."""
@@ -229,23 +172,14 @@ class ReplayStore:
         self._vocab = {"operator": list(attrs["operators"]), "cell": list(attrs["cells"])}
         self.eps.ensure(e1)
         self.rows.ensure(n1 + 1)  # +1: next_obs gathers row i+1
-        for name in self._specs["episodes"]:
-            self.eps[name][e0:e1] = self._arrays[f"episodes/{name}"][e0:e1]
-        for name in self._specs["rows"]:
-            self.rows[name][n0:n1] = self._arrays[f"rows/{name}"][n0:n1]
+        data = read_columns(self._arrays, {"rows": (n0, n1), "episodes": (e0, e1)})
+        for key, values in data.items():
+            group, name = key.split("/")
+            lo, hi = (n0, n1) if group == "rows" else (e0, e1)
+            (self.rows if group == "rows" else self.eps)[name][lo:hi] = values
         self._n, self._e = n1, e1
         self._derive(n0, n1)
         return n1 - n0
-
-    def _truncate(self) -> None:
-        """Writer open: cut every array back to the counters (drops an uncommitted tail) and
-        remove temp files a killed writer left mid-write (zarr writes `*.partial`, then renames)."""
-        for leftover in self.path.rglob("*.partial"):
-            leftover.unlink(missing_ok=True)
-        for key, a in self._arrays.items():
-            n = self._n if key.startswith("rows/") else self._e
-            if a.shape[0] != n:
-                a.resize((n, *a.shape[1:]))
 
     # ---- writing ------------------------------------------------------------------------------
     def append(self, obs, action, policy_action, source, intervening, t=None, expert_action=None) -> None:
@@ -328,15 +262,8 @@ class ReplayStore:
         (n0, e0), n1, e1 = self._flushed, self._n, self._e
         if self.readonly or (n0, e0) == (n1, e1):
             return
-        writes = []
-        for key, a in self._arrays.items():
-            group, name = key.split("/")
-            lo, hi, src = (n0, n1, self.rows) if group == "rows" else (e0, e1, self.eps)
-            if hi > a.shape[0]:  # grow a chunk at a time, ahead of the counters
-                chunk = a.chunks[0]
-                a.resize((-(-hi // chunk) * chunk, *a.shape[1:]))
-            writes.append(a.async_array.setitem(slice(lo, hi), src[name][lo:hi]))
-        _zarr_sync(_gather_all(writes))  # all columns in one event-loop round trip (I/O overlaps)
+        write_columns(self._arrays, {"rows": (n0, n1), "episodes": (e0, e1)},
+                      lambda key: (self.rows if key.startswith("rows/") else self.eps)[key.split("/")[1]])
         # ONE write of zarr.json (group.attrs.update would write it once per key: torn counters).
         self._root.update_attributes({"n_committed_rows": n1, "n_committed_episodes": e1,
                                  "operators": self._vocab["operator"], "cells": self._vocab["cell"]})
@@ -449,7 +376,7 @@ class ReplayStore:
         """Flush committed episodes and release the store; an uncommitted episode is dropped."""
         if not self.readonly and self._lock_fd is not None:
             self.flush()
-            self._truncate()  # plain zarr clients then see shape == counters
+            cut_back(self.path, self._arrays, self._counts())  # plain zarr clients: shape == counters
         self._unlock()
 
     def __enter__(self) -> "ReplayStore":
