@@ -4,9 +4,9 @@ Read-only: the state is filled from the run folder's `metrics.csv` / `metrics.js
 in `robot_stack/supervisor/metrics_file.py`) and re-read every `--poll` seconds when the file
 grows, so a run that is still going updates too. There is no live graph, so state-changing
 calls answer 409 "no live graph" and the dashboard's buttons are disabled; no token file is
-written (the run's own `supervisor.token` belongs to its live supervisor). Host and port come
-from the run's `config.yaml` (section `supervisor`) when present, else the defaults, and the
-options override them. Ctrl-C stops it.
+written (the run's own `supervisor.token` belongs to its live supervisor). Host, port and the
+rolling window come from the run's `config.yaml` (`supervisor.*`, `train.window`) when present,
+else the defaults; the options override them. Ctrl-C stops it.
 """
 from __future__ import annotations
 
@@ -28,18 +28,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def supervisor_config(run_dir: Path, host: str | None, port: int | None):
+def run_config(run_dir: Path, host: str | None, port: int | None):
+    """The run's saved config (defaults when it has none) with --host / --port applied."""
     from robot_stack import config as cfgmod
 
     saved = run_dir / "config.yaml"
-    cfg = cfgmod.load_saved(saved).supervisor if saved.exists() else cfgmod.SupervisorConfig()
+    cfg = cfgmod.load_saved(saved) if saved.exists() else cfgmod.RunConfig()
+    sup = cfg.supervisor
     if host is not None:
-        cfg = dataclasses.replace(cfg, host=host)
+        sup = dataclasses.replace(sup, host=host)
     if port is not None:
         if not 0 <= port < 65536:
             raise CliError(f"--port {port}: must be 0-65535", code=2)
-        cfg = dataclasses.replace(cfg, port=port)
-    return cfg
+        sup = dataclasses.replace(sup, port=port)
+    return dataclasses.replace(cfg, supervisor=sup)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,13 +51,14 @@ def run(args: argparse.Namespace) -> int:
     run_dir: Path = args.run_dir
     if not run_dir.is_dir():
         raise CliError(f"--run-dir {run_dir}: no such folder", code=2)
-    cfg = supervisor_config(run_dir, args.host, args.port)
+    cfg = run_config(run_dir, args.host, args.port)
     got = read_metrics(run_dir)
     note = f" ({got.skipped} unreadable rows skipped)" if got.skipped else ""
     print(f"rlif serve: {len(got.rows)} episodes from {got.path or f'no metrics file yet in {run_dir}'}{note}",
           file=sys.stderr)
     try:
-        sup = start_supervisor(run_dir, cfg, None)
+        sup = start_supervisor(run_dir, cfg.supervisor, None, window=cfg.train.window,
+                               node_dead_s=cfg.graph.node_dead_s)
     except RuntimeError as e:
         raise CliError(str(e)) from None
     try:

@@ -33,6 +33,21 @@ def page():
             browser.close()
 
 
+def offline(page, url: str) -> list[str]:
+    """Refuse (and record) every request that does not go to the supervisor itself."""
+    outside: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(url) or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return outside
+
+
 def points(page, chart: str) -> int:
     return int(page.get_attribute(f"#chart-{chart}", "data-points") or 0)
 
@@ -49,6 +64,7 @@ def test_dashboard_fills_charts_and_estop_works(page, live_server, state, events
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    outside = offline(page, url)
     feeder = Feeder(state)
     feeder.start()
     try:
@@ -85,6 +101,7 @@ def test_dashboard_fills_charts_and_estop_works(page, live_server, state, events
         feeder.stop()
     assert feeder.episodes > 5
     assert not errors, errors
+    assert not outside, f"the dashboard fetched from outside the supervisor: {outside}"
 
 
 def test_dashboard_without_a_token_asks_for_one(page, live_server, events):
@@ -98,3 +115,23 @@ def test_dashboard_without_a_token_asks_for_one(page, live_server, events):
     page.click("#btn-estop")
     page.wait_for_function("document.querySelector('#message').textContent.includes('rejected')")
     assert events.events == []
+
+
+def test_read_only_dashboard_disables_the_controls(page, tmp_path):
+    import dataclasses
+
+    from robot_stack.config import SupervisorConfig
+    from robot_stack.supervisor.app import create_app
+    from robot_stack.supervisor.server import SupervisorServer
+    from robot_stack.supervisor.state import SupervisorState
+
+    state = SupervisorState(None)
+    state.add_metrics([{"episode": i, "success": i % 2, "interventions": 1, "intervention_rate": 0.1,
+                        "length": 50 + i, "autonomous": 0, "updates_per_s": 10.0} for i in range(30)])
+    cfg = dataclasses.replace(SupervisorConfig(), port=0)
+    with SupervisorServer(create_app(state, TOKEN, tmp_path, cfg), cfg) as server:
+        page.goto(server.url + "/")
+        page.wait_for_function("document.querySelector('#chart-length').dataset.points == 30")
+        page.wait_for_function("document.querySelector('#mode').textContent.includes('read-only')")
+        for button in ("#btn-estop", "#btn-start", "#btn-success", "#btn-abort", "#btn-pause", "#btn-clear"):
+            assert page.is_disabled(button), button

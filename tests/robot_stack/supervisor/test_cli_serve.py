@@ -25,6 +25,9 @@ def start_serve(run_dir, *extra):
 
 
 def test_serve_browses_a_run_read_only_and_follows_the_metrics_file(tmp_path):
+    from robot_stack.config import RunConfig, merge, save
+
+    save(merge(RunConfig(), {"train": {"window": 7}}), tmp_path / "config.yaml")
     csv = tmp_path / "metrics.csv"
     csv.write_text(",".join(COLUMNS) + "\n0,1,2,0.2,10,0,5.0,1.0\n")
     p, url = start_serve(tmp_path)
@@ -32,7 +35,7 @@ def test_serve_browses_a_run_read_only_and_follows_the_metrics_file(tmp_path):
         rows = httpx.get(url + "/api/metrics", timeout=5).json()["rows"]
         assert [r["episode"] for r in rows] == [0]
         st = httpx.get(url + "/api/status", timeout=5).json()
-        assert st["read_only"] and st["episodes"] == 1
+        assert st["read_only"] and st["episodes"] == 1 and st["window"] == 7
         r = httpx.post(url + "/api/estop", timeout=5)
         assert r.status_code == 409 and "no live graph" in r.json()["detail"]
         with open(csv, "a") as f:
