@@ -100,7 +100,7 @@ class TwinCell:
         return self.observe(), self._info()
 
     def apply(self, action: np.ndarray) -> tuple[np.ndarray, bool, bool, dict]:
-        """One control period: target = current pose + scaled action, clipped; then physics."""
+        """One control period: move the target by the scaled action (bounded, clipped), then physics."""
         a = np.asarray(action, dtype=np.float64).reshape(-1)
         if a.shape != (self.action_dim,):
             raise ValueError(f"action must have {self.action_dim} values {self.action_labels}, got shape {a.shape}")

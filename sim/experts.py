@@ -18,7 +18,7 @@ import numpy as np
 from sim.config import CellConfig
 
 # name -> quality in [0, 1]; calibrated with `python -m sim.calibrate` on the default cell
-LEVELS = {"high": 0.90, "mid": 0.58, "low": 0.05}
+LEVELS = {"high": 0.91, "mid": 0.58, "low": 0.05}
 
 HOVER_M = 0.006        # height above the board while aligning, m
 ALIGN_TOL_M = 0.0012   # descend once the believed lateral error is below this, m

@@ -49,6 +49,9 @@ def build(cfg: CellConfig) -> tuple[mujoco.MjModel, Ids]:
     spec = mujoco.MjSpec.from_file(str(ASSETS / "scene.xml"))
     peg = mujoco.MjSpec.from_file(str(ASSETS / "peg.xml"))
     spec.site("peg_mount").attach_body(peg.body("peg"), "peg/", "")  # names: peg/peg, peg/peg_tip
+    for name, kind in (("ft_force", mujoco.mjtSensor.mjSENS_FORCE), ("ft_torque", mujoco.mjtSensor.mjSENS_TORQUE)):
+        s = spec.add_sensor()
+        s.name, s.type, s.objtype, s.objname = name, kind, mujoco.mjtObj.mjOBJ_SITE, "peg/ft"
     _set_clearance(spec, cfg.clearance_m)
     spec.option.timestep = cfg.physics_dt_s
     model = spec.compile()
