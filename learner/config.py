@@ -13,7 +13,8 @@ def _f(default: Any, doc: str) -> Any:
 class ReplayConfig:
     """The zarr replay store and its RAM sampler."""
 
-    chunk_rows: int = _f(4096, "zarr chunk length in rows (explicit; never auto)")
+    chunk_rows: int = _f(4096, "zarr chunk length in rows of obs (explicit; narrower columns get "
+                               "longer chunks of about the same bytes)")
     chunk_episodes: int = _f(1024, "zarr chunk length of the episodes table, in episodes")
     flush_interval_s: float = _f(0.0, "write-behind: committed episodes reach zarr at most this long "
                                       "after end_episode (checked at each end_episode); 0 = write "

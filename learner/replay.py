@@ -101,6 +101,9 @@ class ReplayStore:
         except TypeError as e:
             raise StoreError(f"{path}: meta must be JSON-serialisable ({e})") from None
         obs_labels, action_labels = [str(x) for x in obs_labels], [str(x) for x in action_labels]
+        for kind, labels in (("obs_labels", obs_labels), ("action_labels", action_labels)):
+            if not labels or len(set(labels)) != len(labels) or not all(labels):
+                raise StoreError(f"{path}: {kind} must be non-empty, unique, non-empty strings: {labels}")
         root = zarr.open_group(str(path), mode="w-", zarr_format=3)
         create_arrays(root, {"rows": ROW_COLUMNS(len(obs_labels), len(action_labels)),
                              "episodes": EPISODE_COLUMNS(len(obs_labels))},
