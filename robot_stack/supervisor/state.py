@@ -123,24 +123,27 @@ class SupervisorState:
         data = dict(data or {})
         with self._lock:
             self._events.append({"kind": kind, "age_ref": self._clock(), "data": _short(data)})
-            if kind == EventKind.ESTOP:
-                self._estop, self._estop_seen = True, True
-                self._estop_reason = str(data.get("reason", ""))
-            elif kind == EventKind.ESTOP_CLEAR:
-                self._estop, self._estop_seen, self._estop_reason = False, True, ""
-            elif kind == EventKind.TRAINING_PAUSE:
-                self._paused = True
-            elif kind == EventKind.TRAINING_RESUME:
-                self._paused = False
-            elif kind == EventKind.EPISODE_START and "episode" in data:
-                self._episode, self._step = int(_num(data["episode"], 0)), 0
-            elif kind == EventKind.EPISODE_END and "episode" in data:
-                self._add_row(self._row_from_end(data))
-            elif kind == EventKind.WEIGHTS_LOADED and "version" in data:
-                self._policy_version = int(_num(data["version"], -1))
-            elif kind == EventKind.FAULT:
-                self._faults += 1
+            self._apply(kind, data)
             self._bump()
+
+    def _apply(self, kind: str, data: dict) -> None:  # caller holds the lock
+        if kind == EventKind.ESTOP:
+            self._estop, self._estop_seen = True, True
+            self._estop_reason = str(data.get("reason", ""))
+        elif kind == EventKind.ESTOP_CLEAR:
+            self._estop, self._estop_seen, self._estop_reason = False, True, ""
+        elif kind == EventKind.TRAINING_PAUSE:
+            self._paused = True
+        elif kind == EventKind.TRAINING_RESUME:
+            self._paused = False
+        elif kind == EventKind.EPISODE_START and "episode" in data:
+            self._episode, self._step = int(_num(data["episode"], 0)), 0
+        elif kind == EventKind.EPISODE_END and "episode" in data:
+            self._add_row(self._row_from_end(data))
+        elif kind == EventKind.WEIGHTS_LOADED and "version" in data:
+            self._policy_version = int(_num(data["version"], -1))
+        elif kind == EventKind.FAULT:
+            self._faults += 1
 
     def on_observation(self, episode: int, step: int, t: float) -> None:
         with self._lock:
@@ -197,12 +200,9 @@ class SupervisorState:
             raise ReadOnlyError("no live graph: this supervisor only browses a run")
         data.setdefault("by", "supervisor")
         self._publish(kind, dict(data))
-        if kind in (EventKind.ESTOP, EventKind.ESTOP_CLEAR, EventKind.TRAINING_PAUSE,
-                    EventKind.TRAINING_RESUME):
-            self.on_event(kind, data)
-        else:
-            with self._lock:
-                self._events.append({"kind": kind, "age_ref": self._clock(), "data": _short(data)})
+        if kind in (EventKind.ESTOP, EventKind.ESTOP_CLEAR, EventKind.TRAINING_PAUSE, EventKind.TRAINING_RESUME):
+            with self._lock:  # shown at once; the recent-events list gets it when the graph echoes it
+                self._apply(kind, data)
                 self._bump()
 
     def estop(self, reason: str = "") -> None:

@@ -22,7 +22,9 @@ def events() -> EventLog:
 
 @pytest.fixture
 def state(events) -> SupervisorState:
-    return SupervisorState(events, window=5)
+    s = SupervisorState(events, window=5)
+    events.echo = s.on_event  # published events come back, as over the graph
+    return s
 
 
 @pytest.fixture

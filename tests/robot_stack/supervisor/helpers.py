@@ -10,11 +10,13 @@ from robot_stack.topics import EventKind
 
 
 class EventLog:
-    """`publish_event(kind, data)` stand-in that keeps what was published."""
+    """`publish_event(kind, data)` stand-in that keeps what was published; with `echo` set (to a
+    state's `on_event`) it also delivers each event back, as the graph's `events` topic does."""
 
     def __init__(self, fail: bool = False):
         self.events: list[tuple[str, dict]] = []
         self.fail = fail
+        self.echo = None
         self.lock = threading.Lock()
 
     def __call__(self, kind: str, data: dict) -> None:
@@ -22,6 +24,8 @@ class EventLog:
             raise ConnectionError("events publisher is gone")
         with self.lock:
             self.events.append((kind, data))
+        if self.echo is not None:
+            self.echo(kind, dict(data))
 
     def kinds(self) -> list[str]:
         with self.lock:
