@@ -1,0 +1,75 @@
+"""`rlif eval CHECKPOINT`: autonomous success rate of a trained actor on the twin (no operator).
+
+CHECKPOINT may be an actor file (`actor.safetensors`), a learner checkpoint (`ckpt-*.safetensors`),
+a checkpoints folder, or a run folder (its `checkpoints/`). The actor runs deterministically
+(tanh of the mean) through `learner.policy.Policy`, exactly as the actor node would; the cell
+comes from the profile (+ `--set`). A corrupt or mismatched file is one clear line, exit 1.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from robot_stack.cli.common import add_config_args, add_json_arg, emit_json, resolve_config
+from robot_stack.cli.main import CliError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="autonomous success rate of a checkpoint on the twin (no operator)")
+    p.add_argument("checkpoint", type=Path, help="actor.safetensors, ckpt-*.safetensors, a checkpoints or run folder")
+    p.add_argument("--episodes", type=int, default=20, help="evaluation episodes (default 20)")
+    p.add_argument("--seed", type=int, default=10_000, help="episode k is reset with seed SEED+k")
+    add_config_args(p)
+    add_json_arg(p)
+    p.set_defaults(func=run)
+
+
+def _resolve(path: Path) -> Path:
+    if path.is_dir() and (path / "checkpoints").is_dir():
+        return path / "checkpoints"
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    from learner.checkpoint import load_policy
+    from learner.errors import CheckpointError
+    from learner.loop import evaluate
+
+    if args.episodes < 1:
+        raise CliError("--episodes must be >= 1", 2)
+    if not args.checkpoint.exists():
+        raise CliError(f"{args.checkpoint}: no such file or folder", 2)
+    cfg = resolve_config(args).cell
+    if cfg.kind != "twin":
+        raise CliError(f"rlif eval runs on the twin; the profile has cell.kind={cfg.kind!r}", 2)
+    try:
+        policy = load_policy(_resolve(args.checkpoint))
+    except CheckpointError as e:
+        raise CliError(str(e)) from None
+    from sim.cell import TwinCell
+
+    cell = TwinCell(cfg, seed=args.seed)
+    try:
+        if (policy.obs_dim, policy.action_dim) != (cell.obs_dim, cell.action_dim):
+            raise CliError(f"{args.checkpoint}: actor has obs_dim {policy.obs_dim} / action_dim "
+                           f"{policy.action_dim}, this cell {cell.obs_dim} / {cell.action_dim} "
+                           f"(cell.action_space={cfg.action_space!r})")
+
+        def progress(k: int, r: dict) -> None:
+            if not args.json:
+                what = "success" if r["success"] else "aborted" if r["aborted"] else "timeout"
+                print(f"episode {k + 1}/{args.episodes}: {what} in {r['steps']} steps", file=sys.stderr, flush=True)
+
+        res = evaluate(cell, policy, args.episodes, seed=args.seed, progress=progress)
+    finally:
+        cell.close()
+    res.update({"checkpoint": str(args.checkpoint), "policy_version": policy.version,
+                "n_updates": policy.n_updates, "algo": policy.algo})
+    if args.json:
+        emit_json(res)
+    else:
+        print(f"autonomous success {res['success_rate']:.0%} over {res['episodes']} episodes "
+              f"(aborts {res['abort_rate']:.0%}, mean {res['mean_steps']:.0f} steps); "
+              f"{policy.algo} policy v{policy.version} after {policy.n_updates} updates")
+    return 0

@@ -1,0 +1,37 @@
+"""`rlif eval` and `rlif bench learner --quick` through the real entry point."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from learner.agent import make_agent
+from learner.checkpoint import save_checkpoint
+from learner.config import AgentConfig
+from sim.cell import ACTION_LABELS, OBS_LABELS
+
+pytestmark = pytest.mark.e2e
+RLIF = [sys.executable, "-m", "robot_stack.cli.main"]
+
+
+def rlif(*args, timeout=300):
+    return subprocess.run([*RLIF, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_eval_a_checkpoint_folder_and_reject_a_corrupt_file(tmp_path):
+    agent = make_agent(AgentConfig(hidden=(32, 32), n_critics=2), len(OBS_LABELS), len(ACTION_LABELS["6d"]), 0)
+    ckpt = save_checkpoint(tmp_path / "checkpoints", agent)
+    r = rlif("eval", str(tmp_path), "--episodes", "1", "--set", "cell.episode_steps=10", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["episodes"] == 1 and out["success_rate"] in (0.0, 1.0) and out["policy_version"] == 1
+    ckpt.write_bytes(ckpt.read_bytes()[:1000])
+    r = rlif("eval", str(ckpt), "--episodes", "1")
+    assert r.returncode == 1 and "truncated" in r.stderr and str(ckpt) in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bench_learner_quick_json():
+    r = rlif("bench", "learner", "--quick", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["updates_per_s"] > 0 and out["baseline_updates_per_s"] > 0 and "speedup" in out
