@@ -329,16 +329,21 @@ class ReplayStore:
 
     def _gather(self, idx: np.ndarray, reward: str) -> dict[str, np.ndarray]:
         c = self.rows.cols
-        nxt = c["obs"][idx + 1]  # the mirror always has a row beyond the last committed one
+
+        def rows2d(name, at=idx):  # np.take is ~3x faster than fancy indexing for 2-D rows
+            return np.take(c[name], at, axis=0)
+
+        nxt = rows2d("obs", idx + 1)  # the mirror always has a row beyond the last committed one
         last = c["last"][idx]
         if last.any():
             nxt[last] = self.eps["final_obs"][c["episode"][idx[last]]]
         term = c["terminal"][idx]
-        return {"obs": c["obs"][idx], "action": c["action"][idx], "next_obs": nxt,
-                "reward": labeling.combine(reward, c["r_rlif"][idx], c["r_task"][idx]),
+        r_task = c["r_task"][idx] if reward != "rlif" else None
+        return {"obs": rows2d("obs"), "action": rows2d("action"), "next_obs": nxt,
+                "reward": labeling.combine(reward, c["r_rlif"][idx], r_task),
                 "mask": (~term).astype(np.float32), "done": (term | c["truncated"][idx]).astype(np.float32),
                 "intervening": c["intervening"][idx], "source": c["source"][idx],
-                "policy_action": c["policy_action"][idx], "expert_action": c["expert_action"][idx],
+                "policy_action": rows2d("policy_action"), "expert_action": rows2d("expert_action"),
                 "index": idx}
 
     # ---- properties and lifecycle ---------------------------------------------------------------
