@@ -178,3 +178,18 @@ def test_render_is_not_blank(cell):
         assert img.std() > 5.0, f"{cam} frame looks blank"
     with pytest.raises(ValueError):
         cell.render("top")
+
+
+def test_tilted_peg_jams_part_way(cell):
+    """0.2 rad of tilt with 0.5 mm radial clearance: the peg wedges a few mm in and stops."""
+    obs, info = cell.reset(seed=6)
+    for _ in range(15):
+        a = np.zeros(6)
+        a[:3] = np.clip(0.5 * (np.array([0, 0, 0.004]) - info["tip_to_hole_m"]) / CFG.max_step_m, -1, 1)
+        a[3] = np.clip(0.5 * (0.2 - obs[3]) / CFG.max_step_rad, -1, 1)
+        a[4:] = np.clip(-0.5 * obs[4:6] / CFG.max_step_rad, -1, 1)
+        obs, term, trunc, info = cell.apply(a)
+    for _ in range(15):
+        obs, term, trunc, info = cell.apply(np.array([0, 0, -0.5, np.clip(0.5 * (0.2 - obs[3]) / 0.05, -1, 1), 0, 0]))
+    assert 0.001 < info["insertion_depth_m"] < CFG.success_depth_m and not info["success"]
+    assert obs[14] > 10.0                                  # the board holds the peg up, N
