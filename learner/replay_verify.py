@@ -93,8 +93,12 @@ def _rows(s: ReplayStore) -> list[str]:
         if not np.isfinite(col(name)).all():
             out.append(f"rows/{name} holds NaN/inf")
     for name in ("policy_action", "expert_action"):
-        if np.isinf(col(name)).any():
+        v = col(name)
+        if np.isinf(v).any():
             out.append(f"rows/{name} holds inf (only finite values or NaN are allowed)")
+        nan = np.isnan(v)
+        if (nan.any(axis=1) & ~nan.all(axis=1)).any():
+            out.append(f"rows/{name}: a row is partly NaN (a row is all NaN = no value, or all finite)")
     iv = col("intervening")
     steps = np.add.reduceat(iv.astype(np.int64), starts)
     if (steps != s.eps["intervention_steps"][:e]).any():

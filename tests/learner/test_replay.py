@@ -238,3 +238,18 @@ def test_ram_stays_close_to_raw_bytes(path):
                 s.end_episode(terminal=False, success=False, truncated=True)
     with ReplayStore.open(path, readonly=True) as s:
         assert s.ram_bytes / s.n_rows < 1.5 * s.rows.row_bytes
+
+
+def test_verify_names_damaged_rows(path):
+    with ReplayStore.create(path, OBS, ACT) as s:
+        fill(s, "PPH|PHP")
+    assert verify(path) == []
+    g = zarr.open_group(str(path), mode="r+")
+    g["rows/step"][4] = 9
+    g["rows/obs"][1, 2] = np.nan
+    g["rows/expert_action"][0] = [np.nan, 1.0]
+    g["rows/terminal"][0] = True
+    problems = verify(path)
+    for text in ("rows/step does not count", "rows/obs holds NaN", "rows/expert_action: a row is partly NaN",
+                 "rows/terminal set on a row that is not its episode's last"):
+        assert any(text in p for p in problems), (text, problems)
