@@ -6,8 +6,10 @@ is cell-agnostic.
 Control (profiled choice, see also scene.xml): the Cartesian impedance law runs INSIDE MuJoCo as
 six position servos with a site transmission (peg tip relative to the nominal hole frame), body
 gravcomp and joint damping, so a control period is a few `mj_step(model, data, nstep=10)` calls
-with no Python per 1 ms step. A per-step numpy controller ran ~20x real time; this runs well over
-100x (see `rlif bench sim`). Fidelity trade-offs, all small at the 10 Hz / mm scale of the task:
+with no Python per 1 ms step. A per-step numpy controller ran ~20x real time; this runs ~120x in
+free space on an idle core and ~55x (CPU time) over contact-rich expert episodes, where the
+cylinder-box contacts dominate (`rlif bench sim`; README "The twin"). Fidelity trade-offs, all
+small at the 10 Hz / mm scale of the task:
 the servos are exactly F = K (x_target - x) - D xdot with J^T mapping at 1 kHz (like the real
 controller), but there is no Coriolis compensation and no nullspace posture spring (joint damping
 keeps the redundant joint still); force limits are per Cartesian axis (100 N, 10 Nm) plus the
@@ -16,7 +18,7 @@ Panda's joint torque limits.
 Target rule: target = previous target + action delta, limited to one full step (max_step_m,
 max_step_rad) away from the MEASURED pose, then clipped to the safety box. So free motion does not
 drift (the target integrates the actions), while pushing against the board can never wind up more
-than stiffness x one step of force (1000 N/m x 1 cm = 10 N by default). `hold()` keeps the target.
+than stiffness x one step of force (2000 N/m x 1 cm = 20 N by default). `hold()` keeps the target.
 
 Wrench: the F/T sensor between fingers and peg, minus the peg's static weight = the contact wrench
 on the peg, expressed in the hole frame, torque about the peg tip (sign: force ON the peg).

@@ -8,7 +8,7 @@ What makes an expert worse (all scale with `1 - quality`): a per-episode bias in
 believes the hole is (the dominant term: a bias beyond the 0.5 mm radial clearance must be
 found by searching), per-step action noise, hesitation (idle steps), a coarser, slower search.
 The expert reads `info["tip_to_hole_m"]` (true peg tip minus true hole entrance: what a person
-sees), never the policy's observation noise-free hole offset. Levels: `LEVELS` maps names to
+watching the cell sees) plus its own bias; the policy never gets that vector. Levels: `LEVELS` maps names to
 quality, calibrated on the default cell so high/mid/low succeed ~90/50/15 % (README table).
 """
 from __future__ import annotations
