@@ -27,7 +27,22 @@ may be longer (they grow a chunk at a time, ahead of the counters). Decisions:
 - Rewards are never stored: learner.labeling computes them once per committed episode into
   RAM-only columns, so `sample` is a gather.
 - One writer at a time (flock on the store directory); any number of readonly readers, which
-  see new committed rows on `refresh()` and trust only the counters.
+  see new committed rows on `refresh()` and trust only the counters. A store object is not
+  thread-safe. Durability is against process death (kill -9), not power loss (no fsync).
+
+API: `ReplayStore.create(path, obs_labels, action_labels, *, config=None, **meta)`,
+`ReplayStore.open(path, readonly=False, *, config=None)`, `append(obs, action, policy_action,
+source, intervening, t=None, expert_action=None)` (t None = wall clock), `end_episode(terminal,
+success, truncated=False, final_obs=None, operator=, cell=, aborted=, demo=) -> episode index`,
+`discard_episode()`, `flush()`, `refresh()`, `close()` / context manager; `n_rows`, `n_episodes`
+(committed), `n_pending`, `episodes` (dict of numpy columns, EPISODE_COLUMNS with operator/cell
+decoded to str), `column(name)` (committed rows of a row column), `obs_labels`, `action_labels`,
+`meta`. `sample(batch_size, rng, reward="rlif"|"task"|"rlif+task", symmetric=False,
+subset="all"|"policy"|"operator"|"expert_labeled")` -> {obs, action, next_obs, policy_action,
+expert_action: float32 (B, D); reward, mask (0 on terminal rows), done (terminal or truncated):
+float32 (B,); intervening: bool; source: uint8; index: int64 row}. symmetric: first half from
+the prior set (source HUMAN or demo episode), second half from the rest, all from one set when
+the other is empty; subsets as in learner.labeling.
 """
 from __future__ import annotations
 
@@ -40,11 +55,11 @@ from typing import Any
 
 import numpy as np
 
-from learner import labeling
 from learner.config import ReplayConfig
 from learner.replay_disk import (StoreError, create_arrays, cut_back, lock, open_arrays, read_attrs,  # noqa: F401
                                  read_columns, write_columns)
 from learner.replay_ram import Columns, Pools
+from learner.replay_sample import Sampler
 
 SCHEMA = "rlif-replay"
 SCHEMA_VERSION = 1
@@ -84,7 +99,7 @@ DERIVED = {"r_rlif": ("float32", ()), "r_task": ("float32", ()), "last": ("bool"
            "prior": ("bool", ())}  # RAM only, recomputed from the flags on load
 
 
-class ReplayStore:
+class ReplayStore(Sampler):
     """See the module docstring. Use `create` / `open`, not the constructor."""
 
     @classmethod
@@ -283,68 +298,6 @@ class ReplayStore:
             return 0
         self._arrays = self._open_arrays(attrs)  # fresh shapes
         return self._load(attrs)
-
-    def _derive(self, lo: int, hi: int) -> None:
-        """RAM-only columns of committed rows lo:hi (whole episodes): rewards, last, prior."""
-        if hi <= lo:
-            return
-        c, ep = self.rows.cols, self.rows["episode"][lo:hi]
-        c["r_rlif"][lo:hi] = labeling.rlif_rewards(c["intervening"][lo:hi], ep)
-        c["r_task"][lo:hi] = labeling.task_rewards(ep, self.eps["success"][ep])
-        c["last"][lo:hi] = labeling.episode_last(ep)
-        c["prior"][lo:hi] = labeling.prior_mask(c["source"][lo:hi], self.eps["demo"][ep])
-
-    def _pool_mask(self, key, lo: int, hi: int) -> np.ndarray:
-        subset, prior = key
-        c = self.rows.cols
-        m = labeling.subset_mask(subset, intervening=c["intervening"][lo:hi], source=c["source"][lo:hi],
-                                 demo=self.eps["demo"][c["episode"][lo:hi]],
-                                 expert_action=c["expert_action"][lo:hi])
-        return m if prior is None else m & (c["prior"][lo:hi] == prior)
-
-    def sample(self, batch_size: int, rng: np.random.Generator, reward: str = "rlif",
-               symmetric: bool = False, subset: str = "all") -> dict[str, np.ndarray]:
-        """A batch of committed rows, uniformly at random with replacement (see README)."""
-        n = self._n
-        if subset not in labeling.SUBSETS or reward not in labeling.REWARDS:
-            raise ValueError(f"sample: subset {subset!r} / reward {reward!r}; allowed "
-                             f"{list(labeling.SUBSETS)} / {list(labeling.REWARDS)}")
-        if symmetric:  # prior half first, then the online half (agents rely on this order)
-            prior, online = self.pools.get((subset, True), n), self.pools.get((subset, False), n)
-            if len(prior) and len(online):
-                parts = [(prior, batch_size // 2), (online, batch_size - batch_size // 2)]
-            else:  # one set is empty: everything from the other
-                parts = [(prior if len(prior) else online, batch_size)]
-        else:
-            parts = [(None if subset == "all" else self.pools.get((subset, None), n), batch_size)]
-        idx = []
-        for pool, m in parts:
-            size = n if pool is None else len(pool)
-            if size == 0:
-                raise ValueError(f"sample: no committed rows in subset {subset!r} ({n} rows in the store)")
-            i = rng.integers(0, size, size=m)
-            idx.append(i if pool is None else pool[i])
-        idx = idx[0] if len(idx) == 1 else np.concatenate(idx)
-        return self._gather(idx.astype(np.int64, copy=False), reward)
-
-    def _gather(self, idx: np.ndarray, reward: str) -> dict[str, np.ndarray]:
-        c = self.rows.cols
-
-        def rows2d(name, at=idx):  # np.take is ~3x faster than fancy indexing for 2-D rows
-            return np.take(c[name], at, axis=0)
-
-        nxt = rows2d("obs", idx + 1)  # the mirror always has a row beyond the last committed one
-        last = c["last"][idx]
-        if last.any():
-            nxt[last] = self.eps["final_obs"][c["episode"][idx[last]]]
-        term = c["terminal"][idx]
-        r_task = c["r_task"][idx] if reward != "rlif" else None
-        return {"obs": rows2d("obs"), "action": rows2d("action"), "next_obs": nxt,
-                "reward": labeling.combine(reward, c["r_rlif"][idx], r_task),
-                "mask": (~term).astype(np.float32), "done": (term | c["truncated"][idx]).astype(np.float32),
-                "intervening": c["intervening"][idx], "source": c["source"][idx],
-                "policy_action": rows2d("policy_action"), "expert_action": rows2d("expert_action"),
-                "index": idx}
 
     # ---- properties and lifecycle ---------------------------------------------------------------
     @property
