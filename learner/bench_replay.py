@@ -6,13 +6,16 @@ asserted. Keys:
   append_rows_per_s                append + end_episode, write-behind (flush_interval_s=1)
   append_rows_per_s_write_through  the same with the default write-through (one flush per episode)
   sample_p50_ms, sample_p99_ms     one `sample(256, symmetric=True)` (RLPD's call), from RAM
+  sample_p99_cpu_ms                the p99 of the sampler's thread CPU time (without preemption)
   sample_p99_ms_plain              one `sample(256)` (uniform over all rows)
+  load_avg_1m                      the machine's load while measuring (numbers are noisy above ~1/core)
   reopen_1m_s                      `ReplayStore.open` of a 1M-row store (mirror reload included);
                                    with --quick, linearly extrapolated from `reopen_rows` rows
   ram_bytes_per_row, raw_bytes_per_row  RAM of the mirror per row after a reopen vs the raw row
 """
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -56,16 +59,18 @@ def _fill(store: ReplayStore, n_rows: int, bank: _Rows, progress: bool, what: st
     return n_rows / (time.perf_counter() - t0)
 
 
-def _sample_ms(store: ReplayStore, n: int, **kw) -> np.ndarray:
+def _sample_ms(store: ReplayStore, n: int, **kw) -> tuple[np.ndarray, np.ndarray]:
+    """Per-call wall time and thread CPU time (ms): on a loaded machine the wall-time tail is
+    mostly the scheduler (time slices of other processes), the CPU time is the sampler's own."""
     rng = np.random.default_rng(1)
     for _ in range(20):  # warm the pools and caches
         store.sample(256, rng, **kw)
-    ts = np.empty(n)
+    wall, cpu = np.empty(n), np.empty(n)
     for j in range(n):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         store.sample(256, rng, **kw)
-        ts[j] = time.perf_counter() - t0
-    return ts * 1e3
+        wall[j], cpu[j] = time.perf_counter() - t0, time.thread_time() - c0
+    return wall * 1e3, cpu * 1e3
 
 
 def run(quick: bool = False, progress: bool = True) -> dict:
@@ -88,10 +93,12 @@ def run(quick: bool = False, progress: bool = True) -> dict:
         reopen = time.perf_counter() - t0
         out["reopen_rows"] = s.n_rows
         out["reopen_1m_s"] = round(reopen * 1_000_000 / s.n_rows, 3)
-        ts = _sample_ms(s, n_samples, symmetric=True)
-        out["sample_p50_ms"] = round(float(np.percentile(ts, 50)), 4)
-        out["sample_p99_ms"] = round(float(np.percentile(ts, 99)), 4)
-        out["sample_p99_ms_plain"] = round(float(np.percentile(_sample_ms(s, n_samples), 99)), 4)
+        wall, cpu = _sample_ms(s, n_samples, symmetric=True)
+        out["sample_p50_ms"] = round(float(np.percentile(wall, 50)), 4)
+        out["sample_p99_ms"] = round(float(np.percentile(wall, 99)), 4)
+        out["sample_p99_cpu_ms"] = round(float(np.percentile(cpu, 99)), 4)
+        out["sample_p99_ms_plain"] = round(float(np.percentile(_sample_ms(s, n_samples)[0], 99)), 4)
+        out["load_avg_1m"] = round(os.getloadavg()[0], 2)  # context for the numbers above
         out["ram_bytes_per_row"] = round(s.ram_bytes / s.n_rows, 1)
         out["raw_bytes_per_row"] = s.rows.row_bytes
         s.close()
