@@ -55,3 +55,9 @@ def test_scene_file_compiles_on_its_own():
 def test_physics_step_from_config():
     m, _ = build(CellConfig(physics_dt_s=0.002))
     assert m.opt.timestep == 0.002 and m.opt.integrator == mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+
+
+def test_sites_are_hidden_from_cameras():
+    """A rendered frame must never show the true hole marker (sites render in groups 0-2)."""
+    m, _ = build(CellConfig())
+    assert all(m.site_group[i] >= 3 for i in range(m.nsite))
