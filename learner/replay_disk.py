@@ -47,7 +47,9 @@ def read_attrs(path: Path, schema: str, version: int, required: dict[str, type])
     if not isinstance(attrs, dict) or doc.get("node_type") != "group" or doc.get("zarr_format") != 3:
         raise StoreError(f"{path}: damaged metadata: zarr.json is not a zarr v3 group")
     if attrs.get("schema") != schema:
-        raise StoreError(f"{path}: not an rlif replay store (schema attribute {attrs.get('schema')!r})")
+        hint = (" (its creation was interrupted, or it is another zarr group: it holds no committed "
+                "data of ours; move it aside to start a new store)") if "schema" not in attrs else ""
+        raise StoreError(f"{path}: not an rlif replay store (schema attribute {attrs.get('schema')!r}){hint}")
     if attrs.get("schema_version") != version:
         raise StoreError(f"{path}: schema version {attrs.get('schema_version')!r}, this code reads "
                          f"version {version}; use a matching rlif version (nothing was changed)")
