@@ -175,3 +175,29 @@ def test_rlif_labels_move_the_critic():
     assert int(np.argmin(q)) in (8, 9), q.round(2)  # the critic is smooth: allow one state of blur
     assert q[9] < q[6] - 0.05 and q[9] < q[12] - 0.1, q.round(2)  # lower than its neighbours
     assert q[9] < q[2] - 0.2 and q[9] < q[17] - 0.4, q.round(2)  # and far below distant states
+
+
+# ---- compile / bf16 options ---------------------------------------------------------------
+def test_compile_failure_falls_back_to_eager(monkeypatch):
+    def broken_compile(fn, **kw):
+        def call(*a):
+            raise RuntimeError("no C++ compiler here")
+        return call
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    a, ref = small_agent(compile=True), small_agent()
+    batch = random_batch(32)
+    with pytest.warns(RuntimeWarning, match="torch.compile failed"):
+        ma = a.update(batch)
+    assert ma == ref.update(batch) and params_equal(a, ref)
+
+
+@pytest.mark.slow
+def test_compiled_and_bf16_updates_track_eager():
+    batch = random_batch(32)
+    ref = small_agent()
+    m_ref = ref.update(batch)
+    for kw, tol in (({"compile": True}, 1e-4), ({"matmul_dtype": "bf16"}, 0.05)):
+        a = small_agent(**kw)
+        m = a.update(batch)
+        assert abs(m["critic_loss"] - m_ref["critic_loss"]) <= tol * max(1.0, abs(m_ref["critic_loss"])), (kw, m)
+        assert abs(m["actor_loss"] - m_ref["actor_loss"]) <= tol * max(1.0, abs(m_ref["actor_loss"])), (kw, m)
