@@ -4,12 +4,15 @@ Same outputs as the human operator: each control step, `step(obs, info, policy_a
 (intervening, action in action units; zeros when not intervening). Strategies (OperatorConfig):
 
 - `reference` (the paper's value-based strategy, adapted): the operator judges the policy's
-  proposed action against what its own expert would do, with a cost-to-go estimate `cost_to_go`:
-  the believed peg-tip position after the step (tip + action x max_step, in the expert's belief
-  of where the hole is), measured as lateral distance to the hole axis + remaining height down to
-  the success depth + a tilt term; the board blocks any descent while the tip is laterally outside
-  the clearance. The policy's action is *clearly worse* when its cost exceeds the expert's by
-  more than `margin_m`: then take over with p = p_bad (0.95), else with p = p_good (0.05).
+  proposed action against what its own expert would do (`expert.plan`, noise-free) with a
+  cost-to-go estimate `cost_to_go`: the peg-tip position after the step (tip + action x
+  max_step), measured as lateral distance to the hole axis + remaining height down to the success
+  depth + a tilt term, where the board blocks any descent while the tip is laterally outside the
+  clearance. The judgement uses the true geometry (what a person watching the cell sees) while
+  the expert's action comes from its biased belief, so a policy better than the expert is not
+  judged worse than it (RLIF's premise: the operator recognises good behaviour better than it
+  performs it). The policy's action is *clearly worse* when its cost exceeds the expert's by more
+  than `margin_m`: then take over with p = p_bad (0.95), else with p = p_good (0.05).
 - `random`: take over with probability p_random per step.
 - `never`: never takes over (autonomous evaluation, BC/DAgger data collection).
 A takeover lasts `steps` control steps (default 4), then hands back. The operator never
@@ -88,13 +91,12 @@ class SimulatedOperator:
         return self.cost_to_go(obs, info, a) > self.cost_to_go(obs, info, expert_a) + self.cfg.margin_m
 
     def cost_to_go(self, obs: np.ndarray, info: dict, action: np.ndarray) -> float:
-        """Predicted distance to insertion after `action`, m (in the expert's belief of the hole)."""
+        """Predicted distance to insertion after `action`, m (judged on what the operator sees: the
+        true tip-to-hole vector; its own expert's actions still come from its biased belief)."""
         a6 = np.zeros(6)
         a6[self._idx] = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
         d = a6 * self._scale
-        tip = np.asarray(info["tip_to_hole_m"], dtype=np.float64).copy()
-        tip[:2] += self.expert.bias
-        nxt = tip + d[:3]
+        nxt = np.asarray(info["tip_to_hole_m"], dtype=np.float64) + d[:3]
         lateral = float(np.hypot(nxt[0], nxt[1]))
         if lateral > self._clear_m and info.get("insertion_depth_m", 0.0) <= 0.0:
             nxt[2] = max(nxt[2], 0.0)         # the board: no descent beside the hole

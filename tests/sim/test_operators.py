@@ -112,3 +112,23 @@ def test_restricted_action_spaces_on_the_twin(space, n):
         on, act = op.step(obs, info, np.zeros(n, np.float32))
         assert act.shape == (n,)
         obs, term, trunc, info = cell.apply(act if on else np.zeros(n, np.float32))
+
+
+def test_reference_on_the_twin_separates_a_random_policy_from_a_good_one():
+    cell = TwinCell(CELL)
+    good = ScriptedExpert("high", seed=9)
+    rng = np.random.default_rng(0)
+    rates = {}
+    for name, policy in (("random", lambda o, i: rng.uniform(-1, 1, 6)), ("good", lambda o, i: good.plan(o, i))):
+        op = SimulatedOperator(OperatorConfig(strategy="reference", expert="mid"), CELL, seed=0)
+        for ep in range(3):
+            obs, info = cell.reset(seed=500 + ep)
+            op.reset(), good.reset()
+            for _ in range(40):
+                pa = policy(obs, info)
+                on, oa = op.step(obs, info, pa)
+                obs, term, trunc, info = cell.apply(oa if on else pa)
+                if term or trunc:
+                    break
+        rates[name] = op.intervention_rate
+    assert rates["random"] > 0.8 and rates["good"] < 0.4, rates
