@@ -22,7 +22,7 @@ may be longer (they grow a chunk at a time, ahead of the counters). Decisions:
   visited state, so DAgger trains from the same store; on the real robot it stays NaN.
   `policy_action` is NaN where the policy did not answer in time.
 - next_obs is derived, not stored: row i+1 of the same episode, and for an episode's last row
-  the episode's `final_obs` (if the caller gave none, the last obs itself: harmless for a
+  the episode's `final_obs` (if the caller gave none or a non-finite one, the last obs itself: harmless for a
   terminal step, whose mask is 0; a slight bias for a truncation).
 - Rewards are never stored: learner.labeling computes them once per committed episode into
   RAM-only columns, so `sample` is a gather.
@@ -125,9 +125,9 @@ class ReplayStore(Sampler):
                       {"rows": cfg.chunk_rows, "episodes": cfg.chunk_episodes})
         # The attrs come last: a half-created store has no schema and is refused by open().
         root.update_attributes({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "obs_labels": obs_labels,
-                           "action_labels": action_labels, "chunk_rows": cfg.chunk_rows, "meta": meta,
-                           "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                           "operators": [], "cells": [], "n_committed_rows": 0, "n_committed_episodes": 0})
+                                "action_labels": action_labels, "chunk_rows": cfg.chunk_rows, "meta": meta,
+                                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                "operators": [], "cells": [], "n_committed_rows": 0, "n_committed_episodes": 0})
         return cls(path, readonly=False, config=cfg)
 
     @classmethod
@@ -284,7 +284,7 @@ class ReplayStore(Sampler):
                       lambda key: (self.rows if key.startswith("rows/") else self.eps)[key.split("/")[1]])
         # ONE write of zarr.json (group.attrs.update would write it once per key: torn counters).
         self._root.update_attributes({"n_committed_rows": n1, "n_committed_episodes": e1,
-                                 "operators": self._vocab["operator"], "cells": self._vocab["cell"]})
+                                      "operators": self._vocab["operator"], "cells": self._vocab["cell"]})
         self._flushed, self._last_flush = (n1, e1), time.monotonic()
 
     # ---- reading ------------------------------------------------------------------------------
