@@ -22,8 +22,8 @@ may be longer (they grow a chunk at a time, ahead of the counters). Decisions:
   visited state, so DAgger trains from the same store; on the real robot it stays NaN.
   `policy_action` is NaN where the policy did not answer in time.
 - next_obs is derived, not stored: row i+1 of the same episode, and for an episode's last row
-  the episode's `final_obs` (if the caller gave none or a non-finite one, the last obs itself: harmless for a
-  terminal step, whose mask is 0; a slight bias for a truncation).
+  the episode's `final_obs` (if the caller gave none or a non-finite one, the last obs
+  itself: harmless for a terminal step, whose mask is 0; a slight bias for a truncation).
 - Rewards are never stored: learner.labeling computes them once per committed episode into
   RAM-only columns, so `sample` is a gather.
 - One writer at a time (flock on the store directory); any number of readonly readers, which
