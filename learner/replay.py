@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from enum import IntEnum
 from pathlib import Path
@@ -119,15 +120,21 @@ class ReplayStore(Sampler):
         for kind, labels in (("obs_labels", obs_labels), ("action_labels", action_labels)):
             if not labels or len(set(labels)) != len(labels) or not all(labels):
                 raise StoreError(f"{path}: {kind} must be non-empty, unique, non-empty strings: {labels}")
-        root = zarr.open_group(str(path), mode="w-", zarr_format=3)
+        # Built under a temp name, then renamed: a store appears complete or not at all.
+        tmp = path.with_name(f".{path.name}.creating-{os.getpid()}")
+        root = zarr.open_group(str(tmp), mode="w-", zarr_format=3)
         create_arrays(root, {"rows": ROW_COLUMNS(len(obs_labels), len(action_labels)),
                              "episodes": EPISODE_COLUMNS(len(obs_labels))},
                       {"rows": cfg.chunk_rows, "episodes": cfg.chunk_episodes})
-        # The attrs come last: a half-created store has no schema and is refused by open().
         root.update_attributes({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "obs_labels": obs_labels,
                                 "action_labels": action_labels, "chunk_rows": cfg.chunk_rows, "meta": meta,
                                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                 "operators": [], "cells": [], "n_committed_rows": 0, "n_committed_episodes": 0})
+        try:
+            os.rename(tmp, path)  # atomic; fails if another process created `path` meanwhile
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"{path}: cannot create ({e.strerror}; created by another process?)") from None
         return cls(path, readonly=False, config=cfg)
 
     @classmethod

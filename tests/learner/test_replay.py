@@ -253,3 +253,14 @@ def test_verify_names_damaged_rows(path):
     for text in ("rows/step does not count", "rows/obs holds NaN", "rows/expert_action: a row is partly NaN",
                  "rows/terminal set on a row that is not its episode's last"):
         assert any(text in p for p in problems), (text, problems)
+
+
+def test_create_is_atomic_and_makes_parents(tmp_path):
+    path = tmp_path / "runs" / "r1" / "replay.zarr"
+    ReplayStore.create(path, OBS, ACT).close()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["replay.zarr"]  # no temp folder left
+    with pytest.raises(StoreError, match="already exists"):
+        ReplayStore.create(path, OBS, ACT)
+    with pytest.raises(StoreError, match="unique"):
+        ReplayStore.create(tmp_path / "other.zarr", ["a", "a"], ACT)
+    assert not (tmp_path / "other.zarr").exists()
