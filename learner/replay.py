@@ -17,6 +17,7 @@ may be longer (they grow a chunk at a time, ahead of the counters). Decisions:
   LocalStore writes every file to a temp name and renames it). A kill -9 therefore loses at
   most the episode in flight; `open` cuts arrays back to the counters. With an interval > 0,
   committed episodes reach disk in batches (bulk import, benchmarks).
+- `create` builds the store under a temp name and renames it: it appears complete or not at all.
 - `episode` column = the store's own episode index (position in the episodes table).
 - `expert_action` (float32, NaN where there is no label): the simulated expert labels every
   visited state, so DAgger trains from the same store; on the real robot it stays NaN.
