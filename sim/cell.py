@@ -191,7 +191,7 @@ class TwinCell:
     # ---- internals -----------------------------------------------------------------------
     def _to_world(self, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos = self._nom_pos + self._nom_rot @ pose[:3]
-        return pos, kin.mat_to_rotvec(self._nom_rot @ kin_mat(pose[3:]))
+        return pos, kin.mat_to_rotvec(self._nom_rot @ _rotvec_to_mat(pose[3:]))
 
     def _run_period(self) -> tuple[np.ndarray, bool, bool, dict]:
         m, d = self.model, self.data
@@ -233,7 +233,7 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
 
 
-def kin_mat(rotvec: np.ndarray) -> np.ndarray:
+def _rotvec_to_mat(rotvec: np.ndarray) -> np.ndarray:
     mat = np.zeros(9)
     mujoco.mju_quat2Mat(mat, kin.rotvec_to_quat(rotvec))
     return mat.reshape(3, 3)
