@@ -117,16 +117,23 @@ class TwinCell:
         # previous target + delta, but never more than one full step away from the measured pose
         lim = self._scale[:3]
         target[:3] = np.clip(self.target[:3] + delta[:3], pose[:3] - lim, pose[:3] + lim)
-        target[:3] = np.clip(target[:3], -self._box, self._box)
         rot = kin.compose_rotvec(delta[3:], self.target[3:])
         err = kin.diff_rotvec(rot, pose[3:])
         n = float(np.linalg.norm(err))
         if n > self.cfg.max_step_rad:
             rot = kin.compose_rotvec(err * (self.cfg.max_step_rad / n), pose[3:])
-        n = float(np.linalg.norm(rot))
-        target[3:] = rot if n <= self.cfg.safety_box_rad else rot * (self.cfg.safety_box_rad / n)
-        self.target = target
+        target[3:] = rot
+        self.target = self._clip_to_box(target)
         return self._run_period()
+
+    def set_target(self, pose: np.ndarray) -> None:
+        """Absolute impedance target in the nominal hole frame (x, y, z m; rotation vector rad),
+        clipped to the safety box; applied by the next `hold()`. For franka mode, where the
+        command is an equilibrium pose rather than a delta."""
+        pose = np.asarray(pose, dtype=np.float64).reshape(6)
+        if not np.all(np.isfinite(pose)):
+            raise ValueError(f"target pose contains NaN/inf: {pose.tolist()}")
+        self.target = self._clip_to_box(pose.copy())
 
     def hold(self) -> tuple[np.ndarray, bool, bool, dict]:
         """One control period keeping the current target (missed deadline, NaN, e-stop)."""
@@ -188,7 +195,23 @@ class TwinCell:
         """True peg tip minus true hole entrance, hole-frame axes, m (experts only)."""
         return self._nom_rot.T @ (self.data.site_xpos[self.ids.ee] - self.data.site_xpos[self.ids.hole])
 
+    @property
+    def hole_frame(self) -> tuple[np.ndarray, np.ndarray]:
+        """The nominal hole frame in the robot base (world) frame: position (m), 3x3 rotation."""
+        return self._nom_pos.copy(), self._nom_rot.copy()
+
+    def joint_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """Panda joint positions (rad) and velocities (rad/s), joints 1-7."""
+        return self.data.qpos[:7].copy(), self.data.qvel[:7].copy()
+
     # ---- internals -----------------------------------------------------------------------
+    def _clip_to_box(self, target: np.ndarray) -> np.ndarray:
+        target[:3] = np.clip(target[:3], -self._box, self._box)
+        n = float(np.linalg.norm(target[3:]))
+        if n > self.cfg.safety_box_rad:
+            target[3:] *= self.cfg.safety_box_rad / n
+        return target
+
     def _to_world(self, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos = self._nom_pos + self._nom_rot @ pose[:3]
         return pos, kin.mat_to_rotvec(self._nom_rot @ _rotvec_to_mat(pose[3:]))

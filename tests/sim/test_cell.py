@@ -193,3 +193,21 @@ def test_tilted_peg_jams_part_way(cell):
         obs, term, trunc, info = cell.apply(np.array([0, 0, -0.5, np.clip(0.5 * (0.2 - obs[3]) / 0.05, -1, 1), 0, 0]))
     assert 0.001 < info["insertion_depth_m"] < CFG.success_depth_m and not info["success"]
     assert obs[14] > 10.0                                  # the board holds the peg up, N
+
+
+def test_absolute_target_joint_state_and_hole_frame(cell):
+    """Franka-mode helpers: an equilibrium-pose target (clipped), joint state, the hole frame."""
+    obs, _ = cell.reset(seed=2)
+    cell.set_target(np.array([0.01, -0.005, 0.02, 0.0, 0.0, 0.1]))
+    for _ in range(8):
+        obs, *_ = cell.hold()
+    np.testing.assert_allclose(obs[:3], [0.01, -0.005, 0.02], atol=5e-4)
+    assert obs[5] == pytest.approx(0.1, abs=0.01)
+    cell.set_target(np.array([1.0, 0, 0, 0, 0, 1.0]))                 # far outside the safety box
+    assert cell.target[0] == CFG.safety_box_m[0] and np.linalg.norm(cell.target[3:]) == pytest.approx(CFG.safety_box_rad)
+    with pytest.raises(ValueError, match="NaN"):
+        cell.set_target(np.full(6, np.nan))
+    q, dq = cell.joint_state()
+    assert q.shape == dq.shape == (7,)
+    pos, rot = cell.hole_frame
+    np.testing.assert_allclose(pos, [0.5, 0.0, 0.03]) and np.testing.assert_allclose(rot, np.eye(3))
