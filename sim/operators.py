@@ -24,9 +24,27 @@ import numpy as np
 
 from sim.config import CellConfig, OperatorConfig
 from sim.experts import LEVELS, ScriptedExpert
+from sim.model import hole_radius_m
 
 _IDX = {"6d": [0, 1, 2, 3, 4, 5], "xyz": [0, 1, 2], "xyz_yaw": [0, 1, 2, 5]}
 TILT_LEVER_M = 0.02   # a tilt of 1 rad costs like 20 mm of lateral error (peg tip lever arm), m/rad
+
+
+def info_from_observation(obs: np.ndarray, hole_offset_m: np.ndarray, cell_cfg: CellConfig) -> dict:
+    """Rebuild the `info` an operator/expert needs from a published observation and the episode's
+    true hole offset (the twin's privileged `episode_start` data), e.g. in the operator node.
+
+    The true hole entrance sits at (offset_x, offset_y, 0) in the nominal hole frame, so
+    tip_to_hole = ee position - that; depth and success follow the cell's own rules.
+    `aborted` is unknown from one observation and reported False.
+    """
+    obs = np.asarray(obs, dtype=np.float64)
+    off = np.asarray(hole_offset_m, dtype=np.float64).reshape(2)
+    t2h = obs[:3] - np.array([off[0], off[1], 0.0])
+    inside = float(np.hypot(t2h[0], t2h[1])) < hole_radius_m(cell_cfg.clearance_m)
+    depth = float(max(0.0, -t2h[2])) if inside else 0.0
+    return {"success": depth >= cell_cfg.success_depth_m, "aborted": False, "insertion_depth_m": depth,
+            "hole_offset_m": off, "force_n": float(np.linalg.norm(obs[12:15])), "tip_to_hole_m": t2h}
 
 
 def expert_level(name: str | float) -> str | float:

@@ -132,3 +132,23 @@ def test_reference_on_the_twin_separates_a_random_policy_from_a_good_one():
                     break
         rates[name] = op.intervention_rate
     assert rates["random"] > 0.8 and rates["good"] < 0.4, rates
+
+
+def test_info_from_observation_matches_the_cell():
+    """The operator node rebuilds info from the observation + the episode's hole offset."""
+    from sim.operators import info_from_observation
+
+    cell = TwinCell(CELL)
+    ex = ScriptedExpert("high", seed=0)
+    obs, info = cell.reset(seed=1000)
+    ex.reset()
+    for _ in range(40):
+        rebuilt = info_from_observation(obs, info["hole_offset_m"], CELL)
+        np.testing.assert_allclose(rebuilt["tip_to_hole_m"], info["tip_to_hole_m"], atol=1e-6)
+        assert rebuilt["insertion_depth_m"] == pytest.approx(info["insertion_depth_m"], abs=1e-6)
+        assert rebuilt["success"] == info["success"]
+        np.testing.assert_allclose(ex.plan(obs, rebuilt), ex.plan(obs, info), atol=1e-4)
+        obs, term, trunc, info = cell.apply(ex.act(obs, info))
+        if term:
+            break
+    assert info["success"] and info_from_observation(obs, info["hole_offset_m"], CELL)["success"]
