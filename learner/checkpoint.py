@@ -228,6 +228,8 @@ def load_checkpoint(path_or_dir: str | Path, agent, restore_global_rng: bool = T
                 t.copy_(tensors[f"extra.{name}"].to(dev))
         for name, opt in agent.optimizers().items():
             opt.load_state_dict(_optimizer_state_dict(name, opt, tensors, meta["optim"][name]))
+            for g in opt.param_groups:  # the current config's learning rate wins on resume
+                g["lr"] = agent.cfg.lr
         agent.set_counters(meta["counters"])
         agent.gen.set_state(tensors["rng.agent"])
         agent.diverged = False

@@ -157,3 +157,10 @@ def test_diverged_agent_is_never_saved(tmp_path):
     fresh = small_agent()
     load_checkpoint(tmp_path, fresh)
     fresh.update(random_batch(32, seed=1))  # training continues from the last good state
+
+
+def test_resume_with_a_new_learning_rate_uses_it(tmp_path):
+    save_checkpoint(tmp_path, small_agent())
+    b = small_agent(lr=1e-5)
+    load_checkpoint(tmp_path, b)
+    assert all(g["lr"] == 1e-5 for o in b.optimizers().values() for g in o.param_groups)
