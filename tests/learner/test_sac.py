@@ -201,3 +201,14 @@ def test_compiled_and_bf16_updates_track_eager():
         m = a.update(batch)
         assert abs(m["critic_loss"] - m_ref["critic_loss"]) <= tol * max(1.0, abs(m_ref["critic_loss"])), (kw, m)
         assert abs(m["actor_loss"] - m_ref["actor_loss"]) <= tol * max(1.0, abs(m_ref["actor_loss"])), (kw, m)
+
+
+def test_utd_split_keeps_the_symmetric_mix_in_every_minibatch():
+    a = small_agent(utd=4, batch_size=8)  # sample_spec batch_size 32: 16 prior rows then 16 online
+    b = random_batch(32)
+    b["obs"][:16, 0], b["obs"][16:, 0] = 1.0, -1.0  # mark prior / online rows
+    mbs = a._split(b)
+    assert len(mbs) == 4
+    for mb in mbs:
+        col = mb["obs"][:, 0]
+        assert len(col) == 8 and int((col == 1.0).sum()) == 4 and int((col == -1.0).sum()) == 4
