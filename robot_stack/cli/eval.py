@@ -3,7 +3,8 @@
 CHECKPOINT may be an actor file (`actor.safetensors`), a learner checkpoint (`ckpt-*.safetensors`),
 a checkpoints folder, or a run folder (its `checkpoints/`). The actor runs deterministically
 (tanh of the mean) through `learner.policy.Policy`, exactly as the actor node would; the cell
-comes from the profile (+ `--set`). A corrupt or mismatched file is one clear line, exit 1.
+comes from the run folder's `config.yaml` when CHECKPOINT is a run folder, else from the profile
+(default sim), plus `--set`. A corrupt or mismatched file is one clear line, exit 1.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from robot_stack.cli.common import add_config_args, add_json_arg, emit_json, resolve_config
+from robot_stack import config as cfgmod
+from robot_stack.cli.common import add_json_arg, emit_json
 from robot_stack.cli.main import CliError
 
 
@@ -20,7 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("checkpoint", type=Path, help="actor.safetensors, ckpt-*.safetensors, a checkpoints or run folder")
     p.add_argument("--episodes", type=int, default=20, help="evaluation episodes (default 20)")
     p.add_argument("--seed", type=int, default=10_000, help="episode k is reset with seed SEED+k")
-    add_config_args(p)
+    p.add_argument("--profile", default=None,
+                   help="launch profile for the cell (default: the run folder's config.yaml if CHECKPOINT "
+                        "is a run folder, else sim)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a config field, repeatable (see `rlif config`)")
     add_json_arg(p)
     p.set_defaults(func=run)
 
@@ -40,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--episodes must be >= 1", 2)
     if not args.checkpoint.exists():
         raise CliError(f"{args.checkpoint}: no such file or folder", 2)
-    cfg = resolve_config(args).cell
+    saved = args.checkpoint / "config.yaml"
+    if args.profile is None and saved.is_file():  # a run folder: evaluate on the cell it trained on
+        cfg = cfgmod.merge(cfgmod.load_saved(saved), cfgmod.parse_set(args.set)).validate().cell
+    else:
+        cfg = cfgmod.resolve(args.profile or "sim", args.set).cell
     if cfg.kind != "twin":
         raise CliError(f"rlif eval runs on the twin; the profile has cell.kind={cfg.kind!r}", 2)
     try:

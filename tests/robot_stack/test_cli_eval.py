@@ -30,6 +30,18 @@ def test_eval_a_checkpoint_folder_and_reject_a_corrupt_file(tmp_path):
     assert r.returncode == 1 and "truncated" in r.stderr and str(ckpt) in r.stderr and "Traceback" not in r.stderr
 
 
+def test_eval_a_run_folder_uses_its_saved_cell_config(tmp_path):
+    from robot_stack import config as C
+
+    cfg = C.resolve("sim", ["cell.episode_steps=7"])
+    C.save(cfg, tmp_path / "config.yaml")
+    agent = make_agent(AgentConfig(hidden=(32, 32), n_critics=2), len(OBS_LABELS), len(ACTION_LABELS["6d"]), 0)
+    save_checkpoint(tmp_path / "checkpoints", agent)
+    r = rlif("eval", str(tmp_path), "--episodes", "1", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1])["mean_steps"] <= 7
+
+
 def test_bench_learner_quick_json():
     r = rlif("bench", "learner", "--quick", "--json")
     assert r.returncode == 0, r.stderr
