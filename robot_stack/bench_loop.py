@@ -18,6 +18,7 @@ from robot_stack import config as cfgmod
 from robot_stack import contract
 from robot_stack.launcher import Launcher, NodeSpec
 from robot_stack.monitor import GraphMonitor
+from robot_stack.plan import set_observers
 
 
 def _actor_weights(cfg, path: Path) -> Path:
@@ -39,6 +40,7 @@ def measure(rate_hz: float, seconds: float, progress: bool) -> dict:
         weights = _actor_weights(cfg, run_dir / "actor.safetensors")
         nodes = [NodeSpec("actor", {"weights": str(weights), "deterministic": True}), NodeSpec("mux"),
                  NodeSpec("cell")]
+        set_observers(nodes)
         monitor = GraphMonitor("rlif_bench_loop")
         launcher = Launcher(run_dir, nodes, out=(lambda s: print(s, file=sys.stderr)) if progress else (lambda s: None))
         try:

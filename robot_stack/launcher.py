@@ -3,8 +3,8 @@
 ROS 2 wheels bring no `ros2 launch`, so this is the project's launcher:
 - nodes run as `python -m robot_stack.nodes NAME --ros-args -p run_dir:=D -p k:=v`; their output
   is prefixed `[name]` on our stdout and kept in `D/logs/NAME.log`;
-- start order: every other node first, then (once each has sent a heartbeat) the clock owner
-  (the cell), so no first observation is lost;
+- start order: every other node first, then (once each reports `ready` in its heartbeat, e.g.
+  the actor holds weights) the clock owner (the cell), so no first step is lost or held;
 - children get SIGTERM if the launcher dies (PR_SET_PDEATHSIG), so no node outlives it;
 - `stop()` sends SIGINT, waits, then SIGTERM / SIGKILL; `poll()` reports a node that died.
 """
@@ -92,10 +92,14 @@ class Launcher:
                 dead = self.poll()
                 if dead:
                     raise RuntimeError(f"node {dead} exited during start-up (see {self.run_dir}/logs/{dead}.log)")
-                waiting -= set(monitor.snapshot()[0])
+                status = monitor.snapshot()[0]
+                waiting -= {n for n, s in status.items() if s.get("ready", True)}
                 time.sleep(0.05)
             if waiting:
-                raise RuntimeError(f"no heartbeat from {sorted(waiting)} within {ready_timeout_s:.0f} s")
+                status = monitor.snapshot()[0]
+                why = {n: ("not ready" if n in status else "no heartbeat") for n in sorted(waiting)}
+                raise RuntimeError(f"nodes not ready within {ready_timeout_s:.0f} s: {why} "
+                                   f"(see {self.run_dir}/logs/)")
         for spec in last:
             self.procs[spec.name] = NodeProcess(spec, self.run_dir, self.out)
 

@@ -56,4 +56,16 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
         specs.append(NodeSpec("operator"))
     elif operator in ("spacemouse", "keyboard"):
         specs.append(NodeSpec("teleop", {"device": operator}))
+    set_observers(specs)
     return specs
+
+
+OBSERVERS = ("actor", "mux", "recorder", "operator", "supervisor")  # nodes subscribing `observation`
+
+
+def set_observers(specs: list[NodeSpec]) -> None:
+    """Tell the clock node how many observation subscribers to wait for before stepping."""
+    n = sum(s.name in OBSERVERS for s in specs)
+    for s in specs:
+        if s.name in ("cell", "franka_bridge"):
+            s.params["expect_obs_subscribers"] = max(1, n)

@@ -78,7 +78,8 @@ class GraphSession:
                 if tick:
                     tick()
                 time.sleep(every_s)
-        except Interrupted:
+        except Interrupted as e:
+            self.launcher.out(f"[launcher] {e}: stopping")
             return "interrupted"
 
     def close(self) -> dict:

@@ -7,8 +7,11 @@ Every `*MultiArray` carries one `layout.dim` entry per value, whose `label` name
 (`episode, step, ...` first), so receivers match by key, never by arrival order, and a message
 of the wrong length or labels is rejected with a `TopicError` saying what differs.
 
-QoS decisions: control-loop topics are RELIABLE + VOLATILE, depth 10 (an outside program with
-rclpy's default QoS can publish on them, e.g. `teleop/intervening` with `--operator none`);
+QoS decisions: control-loop topics are RELIABLE + VOLATILE (an outside program with rclpy's
+default QoS can publish on them, e.g. `teleop/intervening` with `--operator none`); the data the
+recorder stores (observation, policy_action, command) keeps a history of 1000 messages, because
+RELIABLE + KEEP_LAST only retransmits what is still in the writer's history: a reader busy for
+a moment (an episode flush) must not lose steps when the twin runs accelerated;
 `policy_weights` is TRANSIENT_LOCAL depth 1 so an actor that starts late still gets the latest
 weights; `events` keeps depth 100 so bursts are not dropped.
 """
@@ -55,16 +58,18 @@ class TopicSpec:
         return _qos(self.depth, self.latched)
 
 
-OBSERVATION = TopicSpec(f"{NAMESPACE}/observation", Float64MultiArray,
+DATA_DEPTH = 1000  # ~10 s at 100 Hz: steps the recorder may fall behind without losing any
+
+OBSERVATION = TopicSpec(f"{NAMESPACE}/observation", Float64MultiArray, depth=DATA_DEPTH,
                         doc="[episode, step, t, obs...] cell -> actor, recorder, supervisor")
-POLICY_ACTION = TopicSpec(f"{NAMESPACE}/policy_action", Float64MultiArray,
+POLICY_ACTION = TopicSpec(f"{NAMESPACE}/policy_action", Float64MultiArray, depth=DATA_DEPTH,
                           doc="[episode, step, a...] actor -> mux")
 TELEOP_TWIST = TopicSpec(f"{NAMESPACE}/teleop/twist", TwistStamped,
                          doc="operator action, already in action units [-1, 1] -> mux")
 TELEOP_INTERVENING = TopicSpec(f"{NAMESPACE}/teleop/intervening", Bool,
                                doc="operator drives; on change + 10 Hz heartbeat -> mux")
 TELEOP_JOY = TopicSpec(f"{NAMESPACE}/teleop/joy", Joy, doc="raw axes and buttons -> dashboard, logs")
-COMMAND = TopicSpec(f"{NAMESPACE}/command", Float64MultiArray,
+COMMAND = TopicSpec(f"{NAMESPACE}/command", Float64MultiArray, depth=DATA_DEPTH,
                     doc="[episode, step, source, a...] source 0 policy, 1 human, 2 hold; mux -> cell, recorder")
 EVENTS = TopicSpec(f"{NAMESPACE}/events", String, depth=100, doc="one JSON object per event, anyone -> all")
 POLICY_WEIGHTS = TopicSpec(f"{NAMESPACE}/policy_weights", UInt8MultiArray, depth=1, latched=True,

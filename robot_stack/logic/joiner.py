@@ -1,9 +1,11 @@
 """The recorder's join: observation + policy action + command, matched by (episode, step).
 
-Pure logic (no rclpy). Messages arrive on separate topics in any order; a step's row is final
-when a later step's command (or its episode's end) has arrived, because the cell may replace a
-late mux command by its own HOLD command (missed deadline), and the HOLD is what was executed.
-Rows come out in step order, ready for `ReplayStore.append`.
+Pure logic (no rclpy). Messages arrive on separate topics in any order, and in accelerated mode
+the next episode's messages may arrive before the previous episode's `episode_end` event, so
+every open episode keeps its own pending messages. A step's row is final once a later step's
+command (or its episode's end) has arrived, because the cell may replace a late mux command by
+its own HOLD command (missed deadline), and the HOLD is what was executed.
+Rows come out per episode in step order, ready for `ReplayStore.append`.
 """
 from __future__ import annotations
 
@@ -32,63 +34,80 @@ class Row:
 
 
 @dataclass
-class _Pending:
+class _Episode:
     obs: dict[int, tuple[float, np.ndarray]] = field(default_factory=dict)
     policy: dict[int, np.ndarray] = field(default_factory=dict)
     command: dict[int, tuple[Source, np.ndarray]] = field(default_factory=dict)
+    next_step: int = 0  # next step to emit
 
 
 class StepJoiner:
     def __init__(self, action_dim: int):
         self.action_dim = action_dim
-        self.episode: int | None = None
-        self.next_step = 0  # next step to emit
-        self._p = _Pending()
-        self.dropped = 0  # messages of old episodes or steps already emitted
+        self.eps: dict[int, _Episode] = {}
+        self.closed_below = 0  # episodes below this are finished (committed or discarded)
+        self.dropped = 0  # messages of finished episodes or of steps already emitted
 
-    def _accept(self, episode: int, step: int) -> bool:
-        if self.episode is None or episode > self.episode:
-            self.episode, self.next_step, self._p = episode, 0, _Pending()
-        if episode < self.episode or step < self.next_step:
+    def _get(self, episode: int, step: int) -> _Episode | None:
+        if episode < self.closed_below:
             self.dropped += 1
-            return False
-        return True
+            return None
+        ep = self.eps.setdefault(episode, _Episode())
+        if step < ep.next_step:
+            self.dropped += 1
+            return None
+        return ep
+
+    def open_episodes(self) -> list[int]:
+        return sorted(self.eps)
 
     def on_observation(self, episode: int, step: int, t: float, obs: np.ndarray) -> None:
-        if self._accept(episode, step):
-            self._p.obs[step] = (t, obs)
+        if (ep := self._get(episode, step)) is not None:
+            ep.obs[step] = (t, obs)
 
     def on_policy_action(self, episode: int, step: int, action: np.ndarray) -> None:
-        if self._accept(episode, step):
-            self._p.policy[step] = action
+        if (ep := self._get(episode, step)) is not None:
+            ep.policy[step] = action
 
-    def on_command(self, episode: int, step: int, source: Source, action: np.ndarray) -> list[Row]:
-        """Returns the rows that became final (all steps before this one)."""
-        if not self._accept(episode, step):
+    def on_command(self, episode: int, step: int, source: Source, action: np.ndarray) -> None:
+        if (ep := self._get(episode, step)) is not None:
+            if step not in ep.command or source == Source.HOLD:  # the cell's HOLD overrides a late mux command
+                ep.command[step] = (source, action)
+
+    def take(self, episode: int) -> list[Row]:
+        """Rows of `episode` that are final (a later step's command has arrived)."""
+        ep = self.eps.get(episode)
+        if ep is None or not ep.command:
             return []
-        prev = self._p.command.get(step)
-        if prev is None or source == Source.HOLD:  # the cell's HOLD overrides a late mux command
-            self._p.command[step] = (source, action)
-        return self._emit(upto=step)
+        return self._emit(episode, ep, upto=max(ep.command))
 
     def end_episode(self, episode: int, steps: int) -> tuple[list[Row], bool]:
-        """Flush the episode's rows; returns (rows, complete) where complete = all `steps` rows seen."""
-        if self.episode != episode:
-            return [], steps == 0
-        rows = self._emit(upto=steps)
-        return rows, self.next_step >= steps
+        """All remaining rows of an ended episode; (rows, complete). Complete closes it."""
+        ep = self.eps.get(episode)
+        rows = self._emit(episode, ep, upto=steps) if ep is not None else []
+        complete = steps == 0 if ep is None else ep.next_step >= steps
+        if complete:
+            self.close(episode)
+        return rows, complete
 
-    def _emit(self, upto: int) -> list[Row]:
+    def close(self, episode: int) -> None:
+        """Forget an episode (committed, or discarded with its missing rows)."""
+        self.eps.pop(episode, None)
+        self.closed_below = max(self.closed_below, episode + 1)
+        for e in [e for e in self.eps if e < self.closed_below]:
+            del self.eps[e]
+
+    def _emit(self, episode: int, ep: _Episode, upto: int) -> list[Row]:
         rows = []
-        while self.next_step < upto:
-            s = self.next_step
-            if s not in self._p.command or s not in self._p.obs:
+        while ep.next_step < upto:
+            s = ep.next_step
+            if s not in ep.command or s not in ep.obs:
                 break
-            t, obs = self._p.obs.pop(s)
-            source, action = self._p.command.pop(s)
-            pol = self._p.policy.pop(s, None)
+            t, obs = ep.obs.pop(s)
+            source, action = ep.command.pop(s)
+            pol = ep.policy.pop(s, None)
             if pol is None:
                 pol = np.full(self.action_dim, np.nan, dtype=np.float32)
-            rows.append(Row(self.episode, s, t, obs, action, pol, source))
-            self.next_step += 1
+            rows.append(Row(episode, s, t, obs, action, pol, source))
+            ep.next_step += 1
         return rows

@@ -3,7 +3,9 @@
 With a learner in the graph, env step n may start only once the learner has done
 `n - warmup - slack` updates (one `agent.update()` per env step, each of `agent.utd` gradient
 steps), where `slack` lets one episode be in flight (the learner only sees committed
-episodes). Without a learner there is no gate.
+episodes). A learner that reports it is waiting for data (it has trained on every committed
+row, e.g. after an episode was discarded) never blocks the cell: that would deadlock.
+Without a learner there is no gate.
 """
 from __future__ import annotations
 
@@ -12,14 +14,14 @@ class UtdGate:
     def __init__(self, warmup_rows: int, slack_steps: int, enabled: bool = True):
         self.warmup, self.slack, self.enabled = warmup_rows, slack_steps, enabled
         self.learner_updates = 0
-        self.learner_seen = False
+        self.learner_starved = False
 
-    def on_learner_updates(self, updates: int) -> None:
-        self.learner_seen = True
+    def on_learner_updates(self, updates: int, starved: bool = False) -> None:
         self.learner_updates = max(self.learner_updates, int(updates))
+        self.learner_starved = starved
 
     def may_step(self, env_steps: int) -> bool:
         if not self.enabled:
             return True
         owed = env_steps - self.warmup - self.slack
-        return owed <= 0 or self.learner_updates >= owed
+        return owed <= 0 or self.learner_updates >= owed or self.learner_starved

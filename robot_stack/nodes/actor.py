@@ -42,6 +42,9 @@ class ActorNode(RlifNode):
         return {"policy_version": self.version, "weights": self.policy is not None,
                 "deterministic": self.deterministic}
 
+    def ready(self) -> bool:
+        return self.policy is not None
+
     def load(self, blob: bytes, origin: str) -> None:
         try:
             policy = self._Policy.from_bytes(blob, len(self.obs_labels), len(self.action_labels), name=origin)

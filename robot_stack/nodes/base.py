@@ -51,8 +51,13 @@ class RlifNode(Node):
         """Override to add node-specific fields; counters are always included."""
         return {}
 
+    def ready(self) -> bool:
+        """Whether the node can do its job (the launcher starts the clock once all are ready)."""
+        return True
+
     def publish_status(self) -> None:
-        body = {"uptime_s": round(time.monotonic() - self._started, 3), **self.counters, **self.status()}
+        body = {"uptime_s": round(time.monotonic() - self._started, 3), "ready": self.ready(),
+                **self.counters, **self.status()}
         self._status_pub.publish(T.pack_status(self.get_name(), body))
 
     def publish_event(self, kind: str, **data: Any) -> None:

@@ -9,7 +9,8 @@ commands are held too. Clocks:
   the learner has kept up with the UTD ratio (`logic.pacing.UtdGate`, from its status).
 Events handled: estop (hold within one tick, no steps until estop_clear), request_success,
 request_abort. `t` is the cell clock: s of control time since this node started.
-Parameters: start_episode (int), max_episodes (0 = no limit), learner_gate (bool).
+Parameters: start_episode (int), max_episodes (0 = no limit), learner_gate (bool),
+expect_obs_subscribers (int: steps start once that many nodes and the mux are matched).
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class CellNode(RlifNode):
         self.episode = int(self.param("start_episode", 0))
         self.max_episodes = int(self.param("max_episodes", 0))
         gate = bool(self.param("learner_gate", False))
+        self.expect_obs_subs = int(self.param("expect_obs_subscribers", 1))
         self.cell = cell if cell is not None else make_twin(self.cfg, self.cfg.train.seed)
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
@@ -53,7 +55,8 @@ class CellNode(RlifNode):
         self.counters.update(steps=0, episodes=0, missed_deadlines=0, holds=0, malformed=0)
         self.obs_pub = self.create_publisher(T.OBSERVATION.msg_type, T.OBSERVATION.name, T.OBSERVATION.qos)
         self.cmd_pub = self.create_publisher(T.COMMAND.msg_type, T.COMMAND.name, T.COMMAND.qos)
-        self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
+        self.cmd_sub = self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
+        self.matched = False
         self.create_subscription(T.STATUS.msg_type, T.STATUS.name, self.on_status, T.STATUS.qos)
         self.on_events(self.on_event)
         self.start_episode()
@@ -93,8 +96,14 @@ class CellNode(RlifNode):
             return
         if not self.gate.may_step(self.global_steps):
             return
-        if self.obs_pub.get_subscription_count() == 0:
-            return  # nobody listens yet: don't run the episode into a wall of missed deadlines
+        if not self.matched:
+            # Discovery is not instant: wait until every consumer of observations is matched and
+            # the mux's commands reach us (our own HOLD publisher is the other match), so the
+            # first steps are not held on a missed deadline.
+            if (self.obs_pub.get_subscription_count() < self.expect_obs_subs
+                    or self.cmd_sub.get_publisher_count() < 2):
+                return
+            self.matched = True
         self.phase = "await"
         self.key = (self.episode, self.book.steps)
         t = self.global_steps * self.dt
@@ -138,6 +147,9 @@ class CellNode(RlifNode):
         """Execute one step. `announce`: the cell decided a HOLD the mux did not send; publish it
         on `command` so the recorder stores what was really executed."""
         self._cancel_deadline()
+        # tick -> command applied: the command reached the cell and goes to the controller now
+        self.latencies_ms.append(1e3 * (time.monotonic() - self.step_t0))
+        del self.latencies_ms[:-5000]
         if source == Source.HOLD:
             if announce:
                 hold = T.Command(*self.key, Source.HOLD, np.zeros(len(self.action_labels), np.float32))
@@ -146,8 +158,6 @@ class CellNode(RlifNode):
             self.obs, term, trunc, info = self.cell.hold()
         else:
             self.obs, term, trunc, info = self.cell.apply(np.clip(action, -1.0, 1.0))
-        self.latencies_ms.append(1e3 * (time.monotonic() - self.step_t0))
-        del self.latencies_ms[:-5000]
         self.book.on_applied(source, missed)
         self.counters["steps"] += 1
         self.global_steps += 1
@@ -186,4 +196,4 @@ class CellNode(RlifNode):
         except T.TopicError:
             return
         if s["node"] == "learner" and "updates" in s:
-            self.gate.on_learner_updates(s["updates"])
+            self.gate.on_learner_updates(s["updates"], starved=s.get("state") == "waiting_for_data")

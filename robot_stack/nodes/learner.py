@@ -39,9 +39,11 @@ class LearnerNode(RlifNode):
             from learner.checkpoint import load_checkpoint
 
             extra = load_checkpoint(self.ckpt_dir, self.agent)
-            self.updates = int(extra.get("updates", 0))
+            self.updates = self.agent.n_updates
             self.get_logger().info(f"resumed from checkpoint at {self.updates} updates")
-        self.rng = np.random.default_rng(self.cfg.train.seed + 7)
+        self.rng = np.random.default_rng(self.cfg.train.seed + 7)  # the sampler's RNG
+        if resume and "sampler_rng" in locals().get("extra", {}):
+            self.rng.bit_generator.state = extra["sampler_rng"]
         self.paused = False
         self.state = "waiting_for_data"
         self.rate = 0.0
@@ -136,8 +138,11 @@ class LearnerNode(RlifNode):
             if self.updates % tr.checkpoint_every == 0:
                 self.checkpoint(save_checkpoint)
 
+    def extra(self) -> dict:
+        return {"updates": self.updates, "sampler_rng": self.rng.bit_generator.state}
+
     def checkpoint(self, save_checkpoint):
-        path = save_checkpoint(self.ckpt_dir, self.agent, {"updates": self.updates})
+        path = save_checkpoint(self.ckpt_dir, self.agent, self.extra())
         self.publish_event(T.EventKind.CHECKPOINT, path=str(path), updates=self.updates)
 
     def close(self):
@@ -146,6 +151,6 @@ class LearnerNode(RlifNode):
         if self.updates > 0 and self.state != "stopped":
             from learner.checkpoint import save_checkpoint
 
-            save_checkpoint(self.ckpt_dir, self.agent, {"updates": self.updates})
+            save_checkpoint(self.ckpt_dir, self.agent, self.extra())
         if self.store is not None:
             self.store.close()

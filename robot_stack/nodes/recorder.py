@@ -46,7 +46,7 @@ class RecorderNode(RlifNode):
         self.store = open_or_create_store(self.run_dir, self.cfg.cell.action_space)
         self.joiner = StepJoiner(len(self.action_labels))
         self.store_episode: int | None = None  # episode whose rows sit uncommitted in the store
-        self.pending_end: tuple[dict, float] | None = None
+        self.pending_ends: dict[int, tuple[dict, float]] = {}
         self.learner = {"updates_per_s": 0.0, "updates": 0}
         self.actor_version = -1
         self.env_steps = self.store.n_rows
@@ -61,7 +61,7 @@ class RecorderNode(RlifNode):
         self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
         self.create_subscription(T.STATUS.msg_type, T.STATUS.name, self.on_status, T.STATUS.qos)
         self.on_events(self.on_event)
-        self.create_timer(0.1, self.check_pending_end)
+        self.create_timer(0.1, self.process)
 
     def status(self):
         return {"n_rows": self.store.n_rows, "n_episodes": self.store.n_episodes}
@@ -87,39 +87,58 @@ class RecorderNode(RlifNode):
     def on_command(self, msg):
         c = self._unpack(T.unpack_command, msg, self.action_labels)
         if c:
-            self.write(self.joiner.on_command(c.episode, c.step, c.source, c.action))
-            self.check_pending_end()
-
-    def write(self, rows):
-        for r in rows:
-            if self.store_episode != r.episode:
-                if self.store_episode is not None:  # an episode that never ended (cell restarted)
-                    self.store.discard_episode()
-                    self.counters["discarded"] += 1
-                self.store_episode = r.episode
-            self.store.append(r.obs, r.action, r.policy_action, int(r.source), r.intervening, t=r.t)
-            self.counters["rows"] += 1
+            self.joiner.on_command(c.episode, c.step, c.source, c.action)
+            self.process()
 
     def on_event(self, e: T.Event):
         if e.kind == T.EventKind.EPISODE_END:
-            self.pending_end = (e.data, time.monotonic())
-            self.check_pending_end()
+            self.pending_ends[int(e.data["episode"])] = (e.data, time.monotonic())
+            self.process()
 
-    def check_pending_end(self):
-        if self.pending_end is None:
+    def process(self):
+        """Write the oldest open episode's final rows; commit it once its end and rows are in.
+
+        The store holds one uncommitted episode at a time, so later episodes wait in the joiner
+        (accelerated mode can run ahead of the `episode_end` event)."""
+        while True:
+            open_eps = set(self.joiner.open_episodes()) | set(self.pending_ends)
+            if not open_eps:
+                return
+            cur = min(open_eps)
+            self.write(cur, self.joiner.take(cur))
+            if cur in self.pending_ends:
+                data, since = self.pending_ends[cur]
+                rows, complete = self.joiner.end_episode(cur, int(data["steps"]))
+                self.write(cur, rows)
+                if complete:
+                    del self.pending_ends[cur]
+                    self.commit(data)
+                    continue
+                if time.monotonic() - since > END_WAIT_S:
+                    del self.pending_ends[cur]
+                    self.discard(cur, "episode discarded: rows missing at its end")
+                    continue
+            elif any(e > cur and time.monotonic() - t > END_WAIT_S for e, (_, t) in self.pending_ends.items()):
+                self.discard(cur, "episode discarded: it never ended (cell restarted?)")
+                continue
             return
-        data, since = self.pending_end
-        rows, complete = self.joiner.end_episode(int(data["episode"]), int(data["steps"]))
-        self.write(rows)
-        if complete:
-            self.pending_end = None
-            self.commit(data)
-        elif time.monotonic() - since > END_WAIT_S:
-            self.pending_end = None
+
+    def write(self, episode: int, rows):
+        if rows and self.store_episode != episode:
+            if self.store.n_pending:  # rows of an episode that never ended
+                self.store.discard_episode()
+            self.store_episode = episode
+        for r in rows:
+            self.store.append(r.obs, r.action, r.policy_action, int(r.source), r.intervening, t=r.t)
+            self.counters["rows"] += 1
+
+    def discard(self, episode: int, why: str):
+        if self.store_episode == episode and self.store.n_pending:
             self.store.discard_episode()
-            self.store_episode = None
-            self.counters["discarded"] += 1
-            self.fault("episode discarded: rows missing at its end", episode=data["episode"])
+        self.store_episode = None
+        self.joiner.close(episode)
+        self.counters["discarded"] += 1
+        self.fault(why, episode=episode)
 
     def commit(self, d: dict):
         final = np.asarray(d.get("final_obs", np.full(len(self.obs_labels), np.nan)), dtype=np.float32)
@@ -128,7 +147,7 @@ class RecorderNode(RlifNode):
                                cell=self.cfg.cell.kind if self.cfg.cell.kind != "twin" else "sim",
                                aborted=bool(d["aborted"]))
         self.store_episode = None
-        self.counters["episodes"] += 1
+        self.counters["episodes"] += 1  # (the joiner closed the episode in end_episode)
         self.env_steps += int(d["steps"])
         steps = max(int(d["steps"]), 1)
         row = {"episode": d["episode"], "success": int(bool(d["success"])), "interventions": d["interventions"],
@@ -153,5 +172,5 @@ class RecorderNode(RlifNode):
             self.actor_version = s.get("policy_version", -1)
 
     def close(self):
-        self.check_pending_end()  # an episode whose end (and rows) arrived is committed
+        self.process()  # an episode whose end (and rows) arrived is committed
         self.store.close()  # commits nothing new: an unfinished episode stays uncommitted

@@ -40,4 +40,6 @@ def test_utd_gate_holds_the_cell_until_the_learner_catches_up():
     assert not g.may_step(112)  # owes 2 updates (one per env step)
     g.on_learner_updates(2)
     assert g.may_step(112) and not g.may_step(113)
+    g.on_learner_updates(2, starved=True)  # it has trained on every row it has: never deadlock
+    assert g.may_step(500)
     assert UtdGate(0, 0, enabled=False).may_step(10**6)
