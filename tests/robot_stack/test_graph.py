@@ -185,7 +185,9 @@ def test_teleop_node_with_fake_spacemouse_takes_over_within_one_tick(tmp_path, p
         wait_for(lambda: len(probe.cmds_since(t_on + TICK)) >= 5, 10, what="commands after takeover")
         first = probe.cmds_since(t_on + TICK)[:5]
         assert all(c.source == Source.HUMAN for c in first), [c.source for c in first]
-        assert first[0].action[0] > 0.3  # pushed forward = +x in the ROS convention
+        # (the demo takes over twice per loop: the push, and the button press with zero motion)
+        pushed = wait_for(lambda: [c for c in probe.cmds_since(t_run) if c.action[0] > 0.3], 10, what="push")
+        assert all(c.source == Source.HUMAN for c in pushed)  # pushed forward = +x in the ROS convention
         wait_for(lambda: probe.events_of("request_success"), 10, what="button 0 -> request_success")
         end = wait_for(lambda: probe.events_of("episode_end"), 10, what="episode end")[0]
         assert end.data["reason"] == "success" and end.data["intervention_steps"] >= 5
