@@ -52,7 +52,9 @@ class NodeProcess:
         self.spec, self.out = spec, out
         log_dir = run_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.log: TextIO = open(log_dir / f"{spec.name}.log", "a", buffering=1)
+        # 0600: node output may carry secrets (the supervisor prints its token link once)
+        fd = os.open(log_dir / f"{spec.name}.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self.log: TextIO = os.fdopen(fd, "a", buffering=1)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(spec.argv(run_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      env=env, text=True, bufsize=1, preexec_fn=_die_with_parent)

@@ -28,7 +28,9 @@ def committed_episodes(run_dir: Path) -> int:
 
 
 def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | None = None,
-               resume: bool = False, max_episodes: int = 0) -> list[NodeSpec]:
+               resume: bool = False, max_episodes: int = 0, serve: bool = False,
+               port: int | None = None) -> list[NodeSpec]:
+    """Node specs for a run; `serve` adds the supervisor (dashboard) on `port`."""
     operator = operator or profile.get("operator", "none")
     if operator not in OPERATORS:
         raise ConfigError(f"--operator {operator!r}: expected one of {', '.join(OPERATORS)}")
@@ -36,6 +38,8 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
         raise ConfigError("--operator sim needs the twin (cell.kind=twin): a simulated operator "
                           "cannot watch a real arm")
     names = list(profile.get("nodes", []))
+    if serve and "supervisor" not in names:
+        names.append("supervisor")
     known = {"cell", "actor", "mux", "recorder", "learner", "supervisor", "franka_bridge", "twin_franka"}
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -50,6 +54,7 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
         "recorder": {"operator": operator},
         "learner": {"resume": resume},
         "actor": {"weights": str(actor_weights)} if resume and actor_weights.exists() else {},
+        "supervisor": {"port": port} if port is not None else {},
     }
     specs = [NodeSpec(n, params.get(n, {})) for n in names]
     if operator == "sim":
@@ -57,7 +62,14 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
     elif operator in ("spacemouse", "keyboard"):
         specs.append(NodeSpec("teleop", {"device": operator}))
     set_observers(specs)
+    if "supervisor" in names:
+        for s in specs:
+            if s.name == "cell" and cfg.cell.kind == "twin":
+                s.params["camera_hz"] = CAMERA_HZ
     return specs
+
+
+CAMERA_HZ = 2.0  # twin camera frames for the dashboard, Hz (a render costs a few ms)
 
 
 OBSERVERS = ("actor", "mux", "recorder", "operator", "supervisor")  # nodes subscribing `observation`

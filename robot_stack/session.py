@@ -46,9 +46,9 @@ def prepare_run(profile: str, sets: list[str], run_dir: Path, resume: bool) -> t
 class GraphSession:
     def __init__(self, prof: dict, cfg: cfgmod.RunConfig, run_dir: Path, operator: str | None,
                  resume: bool, max_episodes: int = 0, out: Callable[[str], None] | None = None,
-                 on_event=None):
+                 on_event=None, serve: bool = False, port: int | None = None):
         self.cfg, self.run_dir = cfg, run_dir
-        self.specs = plan_nodes(prof, cfg, run_dir, operator, resume, max_episodes)
+        self.specs = plan_nodes(prof, cfg, run_dir, operator, resume, max_episodes, serve, port)
         self.monitor = GraphMonitor(on_event=on_event)
         self.launcher = Launcher(run_dir, self.specs, out)
         self._old = {}

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 from geometry_msgs.msg import TwistStamped
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Joy
+from sensor_msgs.msg import CompressedImage, Joy
 from std_msgs.msg import Bool, Float64MultiArray, MultiArrayDimension, String, UInt8MultiArray
 
 from learner.replay import Source
@@ -76,8 +76,11 @@ POLICY_WEIGHTS = TopicSpec(f"{NAMESPACE}/policy_weights", UInt8MultiArray, depth
                            doc="safetensors bytes of the actor, learner -> actor")
 STATUS = TopicSpec(f"{NAMESPACE}/status", String, doc="JSON heartbeat (2 Hz) of each node -> supervisor")
 
+CAMERA = TopicSpec(f"{NAMESPACE}/camera/image/compressed", CompressedImage, depth=1,
+                   doc="JPEG frames of the cell's camera (twin: rendered) -> supervisor dashboard")
+
 ALL_TOPICS = (OBSERVATION, POLICY_ACTION, TELEOP_TWIST, TELEOP_INTERVENING, TELEOP_JOY,
-              COMMAND, EVENTS, POLICY_WEIGHTS, STATUS)
+              COMMAND, EVENTS, POLICY_WEIGHTS, STATUS, CAMERA)
 
 # Action labels in the twist's field order (twist.linear.xyz, twist.angular.xyz).
 TWIST_LABELS = ("x", "y", "z", "rx", "ry", "rz")
@@ -303,3 +306,20 @@ def unpack_weights(msg: UInt8MultiArray) -> bytes:
     if len(blob) != msg.layout.dim[0].size:
         raise TopicError(f"{POLICY_WEIGHTS.name}: {len(blob)} bytes, layout says {msg.layout.dim[0].size}")
     return blob
+
+
+# ---------------------------------------------------------------- camera
+def pack_jpeg(jpeg: bytes, stamp_s: float, frame_id: str = "camera") -> CompressedImage:
+    msg = CompressedImage()
+    msg.header.frame_id = frame_id
+    msg.header.stamp.sec = int(stamp_s)
+    msg.header.stamp.nanosec = int((stamp_s - int(stamp_s)) * 1e9)
+    msg.format = "jpeg"
+    msg.data = jpeg
+    return msg
+
+
+def unpack_jpeg(msg: CompressedImage) -> bytes:
+    if msg.format.split(";")[0].strip().lower() not in ("jpeg", "jpg"):
+        raise TopicError(f"{CAMERA.name}: expected format 'jpeg', got {msg.format!r}")
+    return bytes(msg.data)

@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir after a crash")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="config override")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--serve", action="store_true", help="also run the supervisor dashboard (prints its URL)")
+    p.add_argument("--port", type=int, default=None, help="dashboard port (default supervisor.port)")
     add_run_dir_arg(p)
     add_json_arg(p)
     p.set_defaults(func=run)
@@ -67,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     reason = "done"
     if remaining:
         with GraphSession(prof, cfg, run_dir, args.operator, args.resume, remaining,
-                          out=_warnings_only, on_event=on_event) as g:
+                          out=_warnings_only if not args.serve else _warnings_and_urls, on_event=on_event,
+                          serve=args.serve, port=args.port) as g:
             reason = g.wait(lambda: len(ends) >= remaining or rolling_success() >= tr.target_success,
                             tick=(lambda: progress.update(ends, g.monitor)) if progress else None)
     if progress:
@@ -85,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"node {reason[5:]} died; see {run_dir}/logs/{reason[5:]}.log; "
                        f"continue with: rlif train --resume --run-dir {run_dir}")
     return 130 if reason == "interrupted" else 0
+
+
+def _warnings_and_urls(line: str) -> None:
+    if "supervisor:" in line:  # the dashboard link (with its token) is printed once
+        print(line, file=sys.stderr, flush=True)
+    _warnings_only(line)
 
 
 def _warnings_only(line: str) -> None:

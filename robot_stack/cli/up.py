@@ -16,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--operator", choices=OPERATORS, default=None,
                    help="who can take over (default: the profile's); none = an outside program may "
                         "publish /rlif/teleop/intervening and /rlif/teleop/twist")
+    p.add_argument("--serve", action="store_true", help="also run the supervisor dashboard (prints its URL)")
+    p.add_argument("--port", type=int, default=None, help="dashboard port (default supervisor.port)")
     add_run_dir_arg(p)
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="config override")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
@@ -47,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         if e.kind in ("fault", "estop", "estop_clear", "episode_end"):
             print(f"[event] {e.kind} {e.source} {e.data if e.kind != 'episode_end' else _short(e.data)}", flush=True)
 
-    with GraphSession(prof, cfg, run_dir, args.operator, args.resume, args.episodes, on_event=on_event) as g:
+    with GraphSession(prof, cfg, run_dir, args.operator, args.resume, args.episodes, on_event=on_event,
+                      serve=args.serve, port=args.port) as g:
         print(f"[launcher] nodes: {', '.join(s.name for s in g.specs)}", flush=True)
         last = [time.monotonic()]
 

@@ -59,6 +59,10 @@ class CellNode(RlifNode):
         self.matched = False
         self.create_subscription(T.STATUS.msg_type, T.STATUS.name, self.on_status, T.STATUS.qos)
         self.on_events(self.on_event)
+        camera_hz = float(self.param("camera_hz", 0.0))  # twin: render the front camera for the dashboard
+        if camera_hz > 0 and hasattr(self.cell, "render"):
+            self.cam_pub = self.create_publisher(T.CAMERA.msg_type, T.CAMERA.name, T.CAMERA.qos)
+            self.create_timer(1.0 / camera_hz, self.publish_camera)
         self.start_episode()
         if self.cfg.graph.accelerated:
             self.create_timer(0.002, self.try_step)  # retries while the UTD gate or subscribers hold us
@@ -170,6 +174,12 @@ class CellNode(RlifNode):
             self.end_episode(reason)
         if self.cfg.graph.accelerated:
             self.try_step()
+
+    def publish_camera(self):
+        from robot_stack.supervisor.live import encode_jpeg
+
+        frame = self.cell.render("front", width=320, height=240)  # ~ms on EGL; 2 Hz by default
+        self.cam_pub.publish(T.pack_jpeg(encode_jpeg(frame), time.time(), frame_id="front"))
 
     # ------------------------------------------------------------ events / status
     def on_event(self, e: T.Event):

@@ -107,3 +107,12 @@ def test_weights_round_trip_and_label_check():
     msg.layout.dim[0].label = "pickle"
     with pytest.raises(T.TopicError, match="safetensors"):
         T.unpack_weights(msg)
+
+
+def test_camera_jpeg_round_trip_and_format_check():
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(100)
+    msg = T.pack_jpeg(jpeg, 3.5)
+    assert T.unpack_jpeg(msg) == jpeg
+    msg.format = "png"
+    with pytest.raises(T.TopicError, match="jpeg"):
+        T.unpack_jpeg(msg)
