@@ -83,6 +83,49 @@ class SupervisorConfig:
 
 
 @dataclass(frozen=True)
+class FrankaConfig:
+    """The real arm through franka_ros2 (cell.kind=franka): topics, taught hole pose, resets, faults.
+
+    Topic names are absolute; the state topics are franka_robot_state_broadcaster's convenience
+    topics (subscribed BEST_EFFORT), the target goes to a Cartesian impedance controller's
+    equilibrium pose (PoseStamped, RELIABLE). Safety limits are the cell's (`cell.safety_box_m`,
+    `cell.max_force_n`, `cell.success_depth_m`): one box for policy and operator alike.
+    """
+
+    pose_topic: str = _f("/franka_robot_state_broadcaster/current_pose",
+                         "measured EE (peg tip) pose in the base frame, PoseStamped")
+    wrench_topic: str = _f("/franka_robot_state_broadcaster/external_wrench_in_stiffness_frame",
+                           "estimated external wrench on the stiffness frame (= EE), WrenchStamped")
+    joints_topic: str = _f("/franka_robot_state_broadcaster/measured_joint_states",
+                           "measured joint positions / velocities / torques, JointState")
+    target_topic: str = _f("/equilibrium_pose",
+                           "the impedance controller's equilibrium pose (our target), PoseStamped")
+    base_frame: str = _f("fr3_link0", "frame_id stamped on the published target (robot base)")
+    hole_pose: tuple[float, float, float, float, float, float, float] = _f(
+        (0.5, 0.0, 0.1, 1.0, 0.0, 0.0, 0.0),
+        "nominal hole pose in the base frame: x y z (m), quaternion qx qy qz qw (`rlif teach`)")
+    dry_run: bool = _f(False, "compute and log targets but never publish them (first run on a new cell)")
+    stale_ms: float = _f(100.0, "no pose or wrench for this long -> hold (no new targets) + fault, ms")
+    velocity_window_s: float = _f(0.03, "EE velocity = pose difference over at least this long, s")
+    lift_m: float = _f(0.05, "reset: lift the peg tip to this height above the board first, m")
+    reset_speed_m_s: float = _f(0.05, "reset: max speed of the interpolated target, m/s")
+    reset_speed_rad_s: float = _f(0.3, "reset: max angular speed of the interpolated target, rad/s")
+    reset_tolerance_m: float = _f(0.004, "reset done when the measured tip is this close to the start pose, m")
+    reset_timeout_s: float = _f(20.0, "reset not done in this long -> fault, episode starts anyway held, s")
+    confirm_reset: bool = _f(False, "after each reset wait for the operator's request_start event")
+    state_hz: float = _f(100.0, "twin_franka: rate of the simulated franka_ros2 state topics, Hz")
+
+    def validate(self) -> None:
+        _check(self.stale_ms > 0, "franka.stale_ms", "must be > 0")
+        _check(self.reset_speed_m_s > 0 and self.reset_speed_rad_s > 0, "franka.reset_speed_*", "must be > 0")
+        _check(0 < self.reset_speed_m_s <= 0.25, "franka.reset_speed_m_s", "must be in (0, 0.25] m/s")
+        _check(self.state_hz > 0, "franka.state_hz", "must be > 0")
+        q = self.hole_pose[3:]
+        _check(abs(sum(v * v for v in q) - 1.0) < 1e-3, "franka.hole_pose",
+               "the quaternion (last 4 values, qx qy qz qw) must have unit norm")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs; saved resolved as `config.yaml` in the run folder."""
 
@@ -95,6 +138,7 @@ class RunConfig:
     graph: GraphConfig = _f(GraphConfig(), "ROS 2 graph timing")
     train: TrainConfig = _f(TrainConfig(), "rlif train")
     supervisor: SupervisorConfig = _f(SupervisorConfig(), "supervisor web app")
+    franka: FrankaConfig = _f(FrankaConfig(), "the real arm via franka_ros2 (and the twin in franka mode)")
 
     def validate(self) -> "RunConfig":
         for f in fields(self):
