@@ -33,12 +33,10 @@ import numpy as np
 
 from sim import kinematics as kin
 from sim.config import CellConfig
+from sim.contract import ACTION_INDEX as _ACTION_INDEX
+from sim.contract import ACTION_LABELS, OBS_LABELS
 from sim.model import HOME_Q, build, hole_radius_m
 
-OBS_LABELS = ("ee_x", "ee_y", "ee_z", "ee_rx", "ee_ry", "ee_rz", "v_x", "v_y", "v_z",
-              "w_x", "w_y", "w_z", "f_x", "f_y", "f_z", "tq_x", "tq_y", "tq_z")
-ACTION_LABELS = {"6d": ("x", "y", "z", "rx", "ry", "rz"), "xyz": ("x", "y", "z"), "xyz_yaw": ("x", "y", "z", "rz")}
-_ACTION_INDEX = {"6d": [0, 1, 2, 3, 4, 5], "xyz": [0, 1, 2], "xyz_yaw": [0, 1, 2, 5]}
 CHUNK_S = 0.01  # physics between two force-limit checks, s
 
 

@@ -1,0 +1,29 @@
+"""Labels of the cell contract (DESIGN.md "The cell contract"), shared by every cell (the twin,
+the Franka bridge), every node and the replay store's metadata. Pure data, no MuJoCo.
+
+Observation (18 floats): peg-tip position (m) and orientation (rotation vector, rad) relative to
+the nominal hole frame, its linear (m/s) and angular (rad/s) velocity, and the wrench at the EE
+(force N, torque Nm). Actions are peg-tip deltas in the hole frame in [-1, 1] (scaled by the
+cell's max step); the profile's action space picks the axes.
+"""
+from __future__ import annotations
+
+OBS_LABELS = ("ee_x", "ee_y", "ee_z", "ee_rx", "ee_ry", "ee_rz",
+              "v_x", "v_y", "v_z", "w_x", "w_y", "w_z",
+              "f_x", "f_y", "f_z", "tq_x", "tq_y", "tq_z")
+
+ACTION_LABELS = {
+    "6d": ("x", "y", "z", "rx", "ry", "rz"),
+    "xyz": ("x", "y", "z"),
+    "xyz_yaw": ("x", "y", "z", "rz"),
+}
+
+# Which of the six pose axes (x y z rx ry rz) each action space drives.
+ACTION_INDEX = {"6d": [0, 1, 2, 3, 4, 5], "xyz": [0, 1, 2], "xyz_yaw": [0, 1, 2, 5]}
+
+
+def action_labels(action_space: str) -> tuple[str, ...]:
+    try:
+        return ACTION_LABELS[action_space]
+    except KeyError:
+        raise ValueError(f"unknown action space {action_space!r}; known: {list(ACTION_LABELS)}") from None
