@@ -1,0 +1,150 @@
+"""FrankaCell: the real cell as `CellNode` drives it (FrankaCore + reset motions), no rclpy.
+
+Cell methods (`apply`, `hold`, `observe`, `info`) act NOW: applying moves the impedance target
+and returns the state measured at this moment, never terminal. The arm then moves for a control
+period under franka's 1 kHz controller, and the outcome (success, force abort) is read at the
+next tick: the bridge node checks `info()` before publishing each observation, so a terminal
+step's final observation is the state one period after its command, as in the twin.
+
+Reset (between episodes), driven by `reset_tick(now, dt)` from a fast timer:
+  pending  -> no robot state yet: wait
+  moving   -> `ResetMotion`: lift to `franka.lift_m`, across, down to a random start pose above
+              the nominal hole, the target interpolated at `franka.reset_speed_*`
+  confirm  -> wait for the operator (`confirm()`, the `request_start` event): always after a
+              force above `cell.max_force_n` or a timeout during the reset (the arm holds its
+              anchored target), when the first reset finds the tip outside the safety box (no
+              jump into the box), and after every reset when `franka.confirm_reset`
+  done     -> the node starts the episode (`start_episode`)
+Every target leaves through `outbox` (the node publishes it, or only logs it in a dry run).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from robot_stack import contract
+from robot_stack.franka.core import FrankaCore
+from robot_stack.franka.reset import ResetMotion
+
+OUTSIDE_BOX_M = 0.01  # first reset refuses to start from further than this outside the safety box, m
+MAX_RESET_DT_S = 0.05  # one reset_tick never moves the target by more than this much time of motion, s
+
+
+class FrankaCell:
+    def __init__(self, cell_cfg, franka_cfg, seed: int = 0):
+        self.core = FrankaCore(cell_cfg, franka_cfg, seed)
+        self.fr = franka_cfg
+        self.obs_labels = contract.OBS_LABELS
+        self.action_labels = contract.action_labels(cell_cfg.action_space)
+        self.reset_state = "pending"  # pending | moving | confirm | done
+        self.reset_why = ""  # why the reset waits for the operator
+        self.motion: ResetMotion | None = None
+        self._reset_t0 = 0.0
+        self.outbox: list[np.ndarray] = []  # hole-frame targets to send, oldest first
+
+    # ---------------------------------------------------------------- state in
+    def on_pose(self, pos, quat, t: float, stamp: float | None = None) -> None:
+        self.core.on_pose(pos, quat, t, stamp)
+
+    def on_wrench(self, force, torque, t: float) -> bool:
+        """True when this sample exceeded the force limit (the target was re-anchored: send it)."""
+        hit = self.core.on_wrench(force, torque, t)
+        if hit and self.core.target is not None:
+            self._send(self.core.target)
+        return hit
+
+    def on_joints(self, q, t: float) -> None:
+        self.core.on_joints(q, t)
+
+    def stale(self, now: float) -> str | None:
+        return self.core.stale(now)
+
+    # ---------------------------------------------------------------- episode steps
+    def observe(self) -> np.ndarray:
+        return self.core.observe()
+
+    def info(self) -> dict:
+        return self.core.info()
+
+    def apply(self, action):
+        """Move the target by one action (target rule in core.py); state measured now."""
+        if not self.core.aborted:
+            self.core.target = self.core.next_target(action)
+            self._send(self.core.target)
+        return self.hold()
+
+    def hold(self):
+        """Keep the target (the controller holds the arm there); state measured now."""
+        return self.observe(), False, False, self.info()
+
+    def start_episode(self) -> None:
+        """The reset is done: the episode starts where the reset target is (no jump)."""
+        target = self.motion.cmd if self.motion is not None else None
+        self.core.start_episode(target)
+        self.motion = None
+
+    # ---------------------------------------------------------------- reset
+    def request_reset(self) -> None:
+        """Ask for a reset; it starts at the next `reset_tick` that has robot state."""
+        self.reset_state, self.reset_why, self.motion = "pending", "", None
+
+    def confirm(self) -> bool:
+        """The operator's go (`request_start`): True if the reset was waiting for it."""
+        if self.reset_state != "confirm":
+            return False
+        if self.motion is not None and self.motion.finished:
+            self.reset_state = "done"  # at the start pose: the episode may start
+        else:
+            self.reset_state = "pending"  # interrupted reset: start over from where the arm is
+        self.reset_why = ""
+        return True
+
+    def reset_tick(self, now: float, dt: float, dry_run: bool = False) -> str | None:
+        """Advance the reset by dt (s); returns what just happened: None | 'moving' | 'done' |
+        'confirm' (operator asked) | 'force' | 'timeout' | 'outside' (all wait for the operator).
+        Call it only while the robot state is fresh."""
+        core = self.core
+        if self.reset_state == "pending":
+            if not core.has_state():
+                return None
+            if core.target is None:  # first reset: start from the measured pose, which must be in the box
+                off = float(np.linalg.norm(core.clip(core.pose)[:3] - core.pose[:3]))
+                if off > OUTSIDE_BOX_M:
+                    return self._wait("outside", f"the peg tip is {100 * off:.1f} cm outside the safety box: "
+                                                 "guide the arm above the hole, then confirm")
+                core.target = core.clip(core.pose)
+            start = core.target
+            core.max_force, core.aborted = 0.0, False
+            self.motion = ResetMotion(start, core.random_start(), self.fr.lift_m,
+                                      self.fr.reset_speed_m_s, self.fr.reset_speed_rad_s)
+            self.reset_state, self._reset_t0 = "moving", now
+            return "moving"
+        if self.reset_state != "moving":
+            return None
+        if core.aborted:  # force limit hit during the reset: core re-anchored the target
+            return self._wait("force", f"force {core.max_force:.0f} N > {core.cell.max_force_n:.0f} N during reset")
+        core.set_target(self.motion.step(min(dt, MAX_RESET_DT_S)))
+        self._send(core.target)
+        if self.motion.finished and (dry_run or self.motion.settled(core.pose, self.fr.reset_tolerance_m)):
+            if self.fr.confirm_reset:
+                return self._wait("confirm", "reset done: confirm to start the episode")
+            self.reset_state = "done"
+            return "done"
+        if now - self._reset_t0 > self.fr.reset_timeout_s:
+            return self._wait("timeout", f"reset not done within {self.fr.reset_timeout_s:.0f} s")
+        return None
+
+    def _wait(self, what: str, why: str) -> str:
+        self.reset_state, self.reset_why = "confirm", why
+        return what
+
+    def _send(self, target) -> None:
+        self.outbox.append(np.array(target, dtype=float))
+        del self.outbox[:-10]  # the node drains it every callback; never grows
+
+    def take_outbox(self) -> np.ndarray | None:
+        """The newest target to send (None if nothing new); older ones are superseded."""
+        if not self.outbox:
+            return None
+        t = self.outbox[-1]
+        self.outbox.clear()
+        return t

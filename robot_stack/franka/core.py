@@ -1,0 +1,202 @@
+"""FrankaCore: the real cell's math, no rclpy (DESIGN.md "The cell contract", "Safety and faults").
+
+The bridge node feeds it franka_ros2's state (`on_pose`, `on_wrench`, `on_joints`, times in s)
+and asks it for observations and targets. It has the twin's cell methods (`apply`, `hold`), so
+`CellNode` drives it like `TwinCell`; the difference is that applying only moves the impedance
+target (the arm moves between ticks, at 1 kHz, under franka's controller).
+
+Decisions (the same rules as the twin, so policies transfer):
+- **Frame**: every pose is the peg tip in the NOMINAL hole frame (`franka.hole_pose`, taught):
+  x, y, z (m), rotation vector (rad) of R_hole^T R_ee. The observed wrench is the estimated
+  external wrench on the stiffness frame (= the EE / peg tip, franka's default), rotated into the
+  hole axes: force ON the robot (N), torque about the tip (Nm), like the twin's F/T reading.
+- **Target rule**: target = previous target + action delta (action * max_step), limited to one
+  full step from the MEASURED pose, then clipped to the safety box (`cell.safety_box_m` half
+  extents around the nominal hole, `cell.safety_box_rad`). The target never depends on who
+  drives, so a hand-over between operator and policy never makes it jump; the one-step limit
+  keeps a push on the board below stiffness x one step of force (no wind-up).
+- **Velocity**: finite difference of measured poses at least `franka.velocity_window_s` apart.
+- **Force abort**: |force| > `cell.max_force_n` at any state sample (1 kHz / convenience rate),
+  not only at ticks; the bridge then re-anchors the target on the measured pose at once.
+- **Success**: tip deeper than `cell.success_depth_m` below the board surface (z < -depth; the
+  board stops the tip anywhere but in the hole, so depth alone is the evidence).
+- **Stale**: no pose or no wrench for `franka.stale_ms` -> `stale()` names what is missing.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from robot_stack import contract
+from robot_stack.franka.geometry import HoleFrame, mat_to_rotvec, rotvec_to_mat
+
+_ACTION_INDEX = {"6d": [0, 1, 2, 3, 4, 5], "xyz": [0, 1, 2], "xyz_yaw": [0, 1, 2, 5]}
+HISTORY_S = 0.5  # measured poses kept for the velocity estimate, s
+
+
+class FrankaCore:
+    def __init__(self, cell, franka, seed: int = 0):
+        self.cell, self.fr = cell, franka
+        self.frame = HoleFrame(franka.hole_pose)
+        self.action_labels = contract.action_labels(cell.action_space)
+        self._idx = _ACTION_INDEX[cell.action_space]
+        self._scale = np.array([cell.max_step_m] * 3 + [cell.max_step_rad] * 3)
+        self._box = np.asarray(cell.safety_box_m, dtype=float)
+        self.rng = np.random.default_rng(seed)
+        self.pose: np.ndarray | None = None  # measured tip pose, hole frame (6)
+        self.pose_t = -np.inf  # time of the last pose / wrench / joints sample, s
+        self.wrench_t = -np.inf
+        self.joints_t = -np.inf
+        self.q = np.zeros(7)  # joint positions, rad
+        self._hist: deque[tuple[float, np.ndarray]] = deque()
+        self.force = np.zeros(3)  # external force on the tip, hole axes, N
+        self.torque = np.zeros(3)  # external torque about the tip, hole axes, Nm
+        self.target: np.ndarray | None = None  # impedance target, hole frame (6)
+        self.max_force = 0.0  # N, this episode
+        self.aborted = False
+
+    # ---------------------------------------------------------------- state in
+    def on_pose(self, pos, quat, t: float, stamp: float | None = None) -> None:
+        """Measured EE pose in the base frame (m, quaternion x y z w), received at time t (s,
+        the bridge's monotonic clock: staleness); `stamp` (s, the message header: velocity)
+        defaults to t. A non-finite pose is ignored (and so turns stale)."""
+        if not (np.all(np.isfinite(pos)) and np.all(np.isfinite(quat))) or not np.any(quat):
+            return
+        self.pose = self.frame.from_base(pos, quat)
+        self.pose_t = t
+        ts = t if stamp is None else stamp
+        if self._hist and ts < self._hist[-1][0]:
+            self._hist.clear()  # stamps went backwards (driver restart): start the estimate over
+        self._hist.append((ts, self.pose))
+        while self._hist and self._hist[0][0] < ts - HISTORY_S:
+            self._hist.popleft()
+
+    def on_wrench(self, force, torque, t: float) -> bool:
+        """External wrench in the stiffness-frame axes (N, Nm). True when it just caused an abort."""
+        if self.pose is None or not (np.all(np.isfinite(force)) and np.all(np.isfinite(torque))):
+            return False
+        R = rotvec_to_mat(self.pose[3:])  # stiffness (EE) axes -> hole axes (pose = R_hole^T R_ee)
+        self.force = R @ np.asarray(force, dtype=float)
+        self.torque = R @ np.asarray(torque, dtype=float)
+        self.wrench_t = t
+        f = float(np.linalg.norm(self.force))
+        self.max_force = max(self.max_force, f)
+        if f > self.cell.max_force_n and not self.aborted:
+            self.aborted = True
+            self.anchor()  # stop pushing: equilibrium on the measured pose
+            return True
+        return False
+
+    def on_joints(self, q, t: float) -> None:
+        self.q = np.asarray(q, dtype=float)[:7]
+        self.joints_t = t
+
+    def has_state(self) -> bool:
+        return self.pose is not None and np.isfinite(self.wrench_t)
+
+    def stale(self, now: float) -> str | None:
+        """What is missing for longer than `franka.stale_ms` (None if the state is fresh)."""
+        lim = self.fr.stale_ms / 1000.0
+        old = [name for name, t in (("pose", self.pose_t), ("wrench", self.wrench_t)) if now - t > lim]
+        return f"no robot {' / '.join(old)} for > {self.fr.stale_ms:.0f} ms" if old else None
+
+    # ---------------------------------------------------------------- observation
+    def velocity(self) -> tuple[np.ndarray, np.ndarray]:
+        """Linear (m/s) and angular (rad/s) velocity of the tip, hole axes."""
+        if len(self._hist) < 2:
+            return np.zeros(3), np.zeros(3)
+        t1, p1 = self._hist[-1]
+        t0, p0 = self._hist[0]
+        for t, p in reversed(self._hist):
+            if t1 - t >= self.fr.velocity_window_s:
+                t0, p0 = t, p
+                break
+        dt = t1 - t0
+        if dt <= 0:
+            return np.zeros(3), np.zeros(3)
+        w = mat_to_rotvec(rotvec_to_mat(p1[3:]) @ rotvec_to_mat(p0[3:]).T) / dt
+        return (p1[:3] - p0[:3]) / dt, w
+
+    def observe(self) -> np.ndarray:
+        """The 18 observation values of the cell contract (contract.OBS_LABELS), float32."""
+        pose = self.pose if self.pose is not None else np.zeros(6)
+        v, w = self.velocity()
+        return np.concatenate([pose, v, w, self.force, self.torque]).astype(np.float32)
+
+    def info(self) -> dict:
+        depth = float(max(0.0, -self.pose[2])) if self.pose is not None else 0.0
+        return {"success": bool(depth >= self.cell.success_depth_m and not self.aborted),
+                "aborted": bool(self.aborted), "insertion_depth_m": depth,
+                "force_n": float(np.linalg.norm(self.force)), "max_force_n": self.max_force}
+
+    # ---------------------------------------------------------------- targets
+    def clip(self, target) -> np.ndarray:
+        """Clip a hole-frame target into the safety box (position per axis, rotation by angle)."""
+        t = np.array(target, dtype=float)
+        t[:3] = np.clip(t[:3], -self._box, self._box)
+        n = float(np.linalg.norm(t[3:]))
+        if n > self.cell.safety_box_rad:
+            t[3:] *= self.cell.safety_box_rad / n
+        return t
+
+    def anchor(self) -> None:
+        """Target = the measured pose (clipped): episode start, after stale state, after an abort."""
+        if self.pose is not None:
+            self.target = self.clip(self.pose)
+
+    def next_target(self, action) -> np.ndarray:
+        """Target after one action (the rule in the module docstring); does not store it."""
+        a = np.asarray(action, dtype=float).reshape(-1)
+        if a.shape != (len(self._idx),):
+            raise ValueError(f"action must have {len(self._idx)} values {self.action_labels}, got {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"action contains NaN/inf: {a.tolist()}")
+        if self.target is None:
+            self.anchor()
+        delta = np.zeros(6)
+        delta[self._idx] = np.clip(a, -1.0, 1.0)
+        delta *= self._scale
+        pose, lim = self.pose, self._scale[:3]
+        t = np.empty(6)
+        t[:3] = np.clip(self.target[:3] + delta[:3], pose[:3] - lim, pose[:3] + lim)
+        R_t = rotvec_to_mat(delta[3:]) @ rotvec_to_mat(self.target[3:])
+        R_m = rotvec_to_mat(pose[3:])
+        err = mat_to_rotvec(R_t @ R_m.T)
+        n = float(np.linalg.norm(err))
+        if n > self.cell.max_step_rad:
+            R_t = rotvec_to_mat(err * (self.cell.max_step_rad / n)) @ R_m
+        t[3:] = mat_to_rotvec(R_t)
+        return self.clip(t)
+
+    def set_target(self, pose6) -> None:
+        self.target = self.clip(pose6)
+
+    def target_base(self) -> tuple[np.ndarray, np.ndarray]:
+        """The current target in the base frame: position (m), quaternion (x, y, z, w)."""
+        return self.frame.to_base(self.target)
+
+    # ---------------------------------------------------------------- the cell methods
+    def start_episode(self, target=None) -> None:
+        """New episode: flags cleared; the target stays where the reset left it (`target`, no
+        jump) or, without one, is anchored on the measured pose."""
+        self.max_force, self.aborted = 0.0, False
+        if target is not None:
+            self.set_target(target)
+        else:
+            self.anchor()
+
+    def random_start(self) -> np.ndarray:
+        """A start pose above the nominal hole (the twin's ranges: cell.start_xy_m, start_z_m)."""
+        c = self.cell
+        return np.array([*self.rng.uniform(-c.start_xy_m, c.start_xy_m, 2), self.rng.uniform(*c.start_z_m), 0, 0, 0])
+
+    def apply(self, action) -> tuple[np.ndarray, bool, bool, dict]:
+        """Move the target by one action; observation and flags are the state measured now."""
+        if not self.aborted:
+            self.target = self.next_target(action)
+        return self.hold()
+
+    def hold(self) -> tuple[np.ndarray, bool, bool, dict]:
+        info = self.info()
+        return self.observe(), bool(info["success"] or info["aborted"]), False, info
