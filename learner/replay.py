@@ -40,8 +40,8 @@ success, truncated=False, final_obs=None, operator=, cell=, aborted=, demo=) -> 
 decoded to str), `column(name)` (committed rows of a row column), `obs_labels`, `action_labels`,
 `meta`. `sample(batch_size, rng, reward="rlif"|"task"|"rlif+task", symmetric=False,
 subset="all"|"policy"|"operator"|"expert_labeled")` -> {obs, action, next_obs, policy_action,
-expert_action: float32 (B, D); reward, mask (0 on terminal rows), done (terminal or truncated):
-float32 (B,); intervening: bool; source: uint8; index: int64 row}. symmetric: first half from
+expert_action: float32 (B, D); reward, mask (0 on terminal rows, except force aborts: see
+labeling), done (terminal or truncated): float32 (B,); intervening: bool; source: uint8; index: int64 row}. symmetric: first half from
 the prior set (source HUMAN or demo episode), second half from the rest, all from one set when
 the other is empty; subsets as in learner.labeling.
 """
@@ -98,7 +98,7 @@ def EPISODE_COLUMNS(n_obs: int) -> dict:
 REQUIRED_ATTRS = {"obs_labels": list, "action_labels": list, "operators": list, "cells": list,
                   "n_committed_rows": int, "n_committed_episodes": int}
 DERIVED = {"r_rlif": ("float32", ()), "r_task": ("float32", ()), "last": ("bool", ()),
-           "prior": ("bool", ())}  # RAM only, recomputed from the flags on load
+           "prior": ("bool", ()), "abort_end": ("bool", ())}  # RAM only, recomputed from the flags on load
 
 
 class ReplayStore(Sampler):

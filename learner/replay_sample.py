@@ -14,11 +14,13 @@ from learner import labeling
 
 class Sampler:
     def _derive(self, lo: int, hi: int) -> None:
-        """RAM-only columns of committed rows lo:hi (whole episodes): rewards, last, prior."""
+        """RAM-only columns of committed rows lo:hi (whole episodes): rewards, last, prior, abort_end."""
         if hi <= lo:
             return
         c, ep = self.rows.cols, self.rows["episode"][lo:hi]
-        c["r_rlif"][lo:hi] = labeling.rlif_rewards(c["intervening"][lo:hi], ep)
+        aborted = self.eps["aborted"][ep]
+        c["r_rlif"][lo:hi] = labeling.rlif_rewards(c["intervening"][lo:hi], ep, aborted)
+        c["abort_end"][lo:hi] = labeling.abort_ends(ep, aborted)
         c["r_task"][lo:hi] = labeling.task_rewards(ep, self.eps["success"][ep])
         c["last"][lo:hi] = labeling.episode_last(ep)
         c["prior"][lo:hi] = labeling.prior_mask(c["source"][lo:hi], self.eps["demo"][ep])
@@ -67,10 +69,11 @@ class Sampler:
         if last.any():
             nxt[last] = self.eps["final_obs"][c["episode"][idx[last]]]
         term = c["terminal"][idx]
+        final = term & ~c["abort_end"][idx]  # an abort is a cut, not an outcome: bootstrap (labeling)
         r_task = c["r_task"][idx] if reward != "rlif" else None
         return {"obs": rows2d("obs"), "action": rows2d("action"), "next_obs": nxt,
                 "reward": labeling.combine(reward, c["r_rlif"][idx], r_task),
-                "mask": (~term).astype(np.float32), "done": (term | c["truncated"][idx]).astype(np.float32),
+                "mask": (~final).astype(np.float32), "done": (term | c["truncated"][idx]).astype(np.float32),
                 "intervening": c["intervening"][idx], "source": c["source"][idx],
                 "policy_action": rows2d("policy_action"), "expert_action": rows2d("expert_action"),
                 "index": idx}

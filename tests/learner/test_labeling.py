@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from learner.labeling import (ALGO_SUBSET, combine, episode_last, prior_mask, rlif_rewards, subset_mask,
+from learner.labeling import (ALGO_SUBSET, abort_ends, combine, episode_last, prior_mask, rlif_rewards, subset_mask,
                               task_rewards)
 
 pytestmark = pytest.mark.unit
@@ -75,3 +75,13 @@ def test_selections():
     with pytest.raises(ValueError, match="allowed"):
         subset_mask("nope", **kw)
     assert ALGO_SUBSET["hg-dagger"] == "operator" and ALGO_SUBSET["dagger"] == "expert_labeled"
+
+
+def test_abort_is_blamed_on_a_policy_last_step_only():
+    iv, ep = _rows("PPP|PH|PP")
+    aborted = np.array([True] * 3 + [True] * 2 + [False] * 2)
+    assert abort_ends(ep, aborted).tolist() == [0, 0, 1, 0, 1, 0, 0]
+    assert rlif_rewards(iv, ep, aborted).tolist() == [0, 0, -1, -1, 0, 0, 0]
+    assert rlif_rewards(iv, ep).tolist() == [0, 0, 0, -1, 0, 0, 0]  # without the flag: takeovers only
+    with pytest.raises(ValueError, match="aborted"):
+        abort_ends(ep, aborted[:3])

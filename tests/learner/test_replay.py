@@ -82,6 +82,21 @@ def test_next_obs_mask_done_and_rewards(path):
     assert set(both["reward"].tolist()) <= {-1.0, 0.0, 1.0}
 
 
+def test_force_abort_blames_the_policy_and_bootstraps(path):
+    """An aborted episode's last policy row: reward -1 and mask 1 (not a 0-valued terminal);
+    an abort while the operator drove blames nobody; a success stays terminal."""
+    s = ReplayStore.create(path, OBS, ACT)
+    fill(s, "PPP", terminal=True, success=False, aborted=True)          # rows 0-2, policy aborts
+    fill(s, "PH", ep0=1, terminal=True, success=False, aborted=True)    # rows 3-4, operator aborts
+    fill(s, "PP", ep0=2, terminal=True, success=True)                   # rows 5-6, success
+    b = s.sample(512, np.random.default_rng(0))
+    by_row = {int(i): (float(r), float(m)) for i, r, m in zip(b["index"], b["reward"], b["mask"])}
+    assert by_row[2] == (-1.0, 1.0) and by_row[1] == (0.0, 1.0)
+    assert by_row[3] == (-1.0, 1.0) and by_row[4] == (0.0, 1.0)  # row 3: followed by a takeover
+    assert by_row[6] == (0.0, 0.0)
+    assert (b["done"][b["index"] == 2] == 1).all()  # still the episode's end for n-step logic
+
+
 def test_final_obs_defaults_to_last_obs(path):
     s = ReplayStore.create(path, OBS, ACT)
     s.append(obs_of(0, 0), np.zeros(2), np.zeros(2), 0, False)
