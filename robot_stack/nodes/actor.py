@@ -68,11 +68,8 @@ class ActorNode(RlifNode):
     def on_observation(self, msg):
         if self.policy is None:
             return
-        try:
-            o = T.unpack_observation(msg, self.obs_labels)
-        except T.TopicError as e:
-            self.counters["malformed"] += 1
-            self.get_logger().warning(str(e))
+        o = self.unpack(T.unpack_observation, msg, self.obs_labels)
+        if o is None:
             return
         a = self.policy.act(o.obs, deterministic=self.deterministic, rng=self.rng)
         self.pub.publish(T.pack_policy_action(T.PolicyAction(o.episode, o.step, a), self.action_labels))

@@ -55,11 +55,8 @@ class MuxNode(RlifNode):
 
     # ------------------------------------------------------------ inputs
     def on_observation(self, msg):
-        try:
-            o = T.unpack_observation(msg, self.obs_labels)
-        except T.TopicError as e:
-            self.counters["malformed"] += 1
-            self.get_logger().warning(str(e))
+        o = self.unpack(T.unpack_observation, msg, self.obs_labels)
+        if o is None:
             return
         self.key, self.t_of_key = (o.episode, o.step), o.t
         self.policy = self.early.pop(self.key, None)  # the policy may have answered before we saw the step
@@ -69,11 +66,8 @@ class MuxNode(RlifNode):
             self.try_decide()
 
     def on_policy(self, msg):
-        try:
-            p = T.unpack_policy_action(msg, self.action_labels)
-        except T.TopicError as e:
-            self.counters["malformed"] += 1
-            self.fault("malformed policy action", detail=str(e))
+        p = self.unpack(T.unpack_policy_action, msg, self.action_labels, fault="malformed policy action")
+        if p is None:
             return
         key = (p.episode, p.step)
         if self.key is None or key > self.key:

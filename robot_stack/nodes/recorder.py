@@ -66,26 +66,18 @@ class RecorderNode(RlifNode):
     def status(self):
         return {"n_rows": self.store.n_rows, "n_episodes": self.store.n_episodes}
 
-    def _unpack(self, fn, msg, labels):
-        try:
-            return fn(msg, labels)
-        except T.TopicError as e:
-            self.counters["malformed"] += 1
-            self.get_logger().warning(str(e))
-            return None
-
     def on_observation(self, msg):
-        o = self._unpack(T.unpack_observation, msg, self.obs_labels)
+        o = self.unpack(T.unpack_observation, msg, self.obs_labels)
         if o:
             self.joiner.on_observation(o.episode, o.step, o.t, o.obs)
 
     def on_policy(self, msg):
-        p = self._unpack(T.unpack_policy_action, msg, self.action_labels)
+        p = self.unpack(T.unpack_policy_action, msg, self.action_labels)
         if p:
             self.joiner.on_policy_action(p.episode, p.step, p.action)
 
     def on_command(self, msg):
-        c = self._unpack(T.unpack_command, msg, self.action_labels)
+        c = self.unpack(T.unpack_command, msg, self.action_labels)
         if c:
             self.joiner.on_command(c.episode, c.step, c.source, c.action)
             self.process()
