@@ -103,7 +103,7 @@ class FrankaConfig:
     base_frame: str = _f("fr3_link0", "frame_id stamped on the published target (robot base)")
     hole_pose: tuple[float, float, float, float, float, float, float] = _f(
         (0.5, 0.0, 0.1, 1.0, 0.0, 0.0, 0.0),
-        "nominal hole pose in the base frame: x y z (m), quaternion qx qy qz qw (`rlif teach`)")
+        "taught EE pose with the peg aligned at the hole entrance, base frame: x y z (m), qx qy qz qw")
     dry_run: bool = _f(False, "compute and log targets but never publish them (first run on a new cell)")
     stale_ms: float = _f(100.0, "no pose or wrench for this long -> hold (no new targets) + fault, ms")
     velocity_window_s: float = _f(0.03, "EE velocity = pose difference over at least this long, s")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TextIO
 
-CLOCK_NODES = ("cell", "twin_franka")  # started last
+CLOCK_NODES = ("cell", "franka_bridge")  # own the control clock: started last, stopped first
 PR_SET_PDEATHSIG = 1
 
 

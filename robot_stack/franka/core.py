@@ -6,10 +6,11 @@ and asks it for observations and targets. It has the twin's cell methods (`apply
 target (the arm moves between ticks, at 1 kHz, under franka's controller).
 
 Decisions (the same rules as the twin, so policies transfer):
-- **Frame**: every pose is the peg tip in the NOMINAL hole frame (`franka.hole_pose`, taught):
-  x, y, z (m), rotation vector (rad) of R_hole^T R_ee. The observed wrench is the estimated
-  external wrench on the stiffness frame (= the EE / peg tip, franka's default), rotated into the
-  hole axes: force ON the robot (N), torque about the tip (Nm), like the twin's F/T reading.
+- **Frame**: every pose is the peg tip in the NOMINAL hole frame (`geometry.HoleFrame` of the
+  taught `franka.hole_pose`: z up out of the board, rotation 0 = the taught orientation): x, y,
+  z (m), rotation vector (rad). The observed wrench is the estimated external wrench on the
+  stiffness frame (= the EE, configured at the peg tip), rotated into the hole axes: force ON the
+  robot (N), torque about the tip (Nm), like the twin's F/T reading.
 - **Target rule**: target = previous target + action delta (action * max_step), limited to one
   full step from the MEASURED pose, then clipped to the safety box (`cell.safety_box_m` half
   extents around the nominal hole, `cell.safety_box_rad`). The target never depends on who
@@ -76,7 +77,7 @@ class FrankaCore:
         """External wrench in the stiffness-frame axes (N, Nm). True when it just caused an abort."""
         if self.pose is None or not (np.all(np.isfinite(force)) and np.all(np.isfinite(torque))):
             return False
-        R = rotvec_to_mat(self.pose[3:])  # stiffness (EE) axes -> hole axes (pose = R_hole^T R_ee)
+        R = HoleFrame.ee_to_hole_axes(self.pose)  # stiffness (EE) axes -> hole axes
         self.force = R @ np.asarray(force, dtype=float)
         self.torque = R @ np.asarray(torque, dtype=float)
         self.wrench_t = t

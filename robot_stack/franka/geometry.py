@@ -56,24 +56,35 @@ def mat_to_rotvec(m: np.ndarray) -> np.ndarray:
     return q[:3] / s * 2.0 * np.arctan2(s, q[3])
 
 
-class HoleFrame:
-    """The nominal hole frame in the robot base frame: position p (m) and rotation R."""
+# The Franka's EE (stiffness) frame has z along the peg, pointing out of the flange towards the
+# tip, i.e. DOWN when the peg points down; the hole frame of the cell contract has z UP, out of
+# the board. The tip frame used for observations is the EE frame turned 180 deg about x, so the
+# taught pose (EE aligned with the hole) is rotation 0, and "above the board" is +z.
+FLIP = np.diag([1.0, -1.0, -1.0])  # 180 deg about x; its own inverse
 
-    def __init__(self, pose7):
-        pose7 = np.asarray(pose7, dtype=float)
+
+class HoleFrame:
+    """The nominal hole frame from the TAUGHT pose: the EE (peg tip) pose in the base frame with
+    the peg aligned at the hole entrance (position m, quaternion x y z w, read off `current_pose`).
+    Hole axes: R = R_taught FLIP (z up out of the board). Pose of the tip (hole frame):
+    position R^T (p_ee - p), rotation vector of R^T R_ee FLIP."""
+
+    def __init__(self, taught_pose7):
+        pose7 = np.asarray(taught_pose7, dtype=float)
         self.p = pose7[:3].copy()
-        self.R = quat_to_mat(pose7[3:])
+        self.R = quat_to_mat(pose7[3:]) @ FLIP
 
     def from_base(self, pos, quat) -> np.ndarray:
-        """Base-frame pose (position m, quaternion xyzw) -> 6-D pose in the hole frame."""
+        """Base-frame EE pose (position m, quaternion xyzw) -> 6-D tip pose in the hole frame."""
         pos_h = self.R.T @ (np.asarray(pos, dtype=float) - self.p)
-        return np.concatenate([pos_h, mat_to_rotvec(self.R.T @ quat_to_mat(quat))])
+        return np.concatenate([pos_h, mat_to_rotvec(self.R.T @ quat_to_mat(quat) @ FLIP)])
 
     def to_base(self, pose6) -> tuple[np.ndarray, np.ndarray]:
-        """6-D pose in the hole frame -> base-frame position (m) and quaternion (x, y, z, w)."""
+        """6-D tip pose in the hole frame -> base-frame EE position (m) and quaternion (x, y, z, w)."""
         pose6 = np.asarray(pose6, dtype=float)
-        return self.p + self.R @ pose6[:3], mat_to_quat(self.R @ rotvec_to_mat(pose6[3:]))
+        return self.p + self.R @ pose6[:3], mat_to_quat(self.R @ rotvec_to_mat(pose6[3:]) @ FLIP)
 
-    def ee_rotation(self, pose6) -> np.ndarray:
-        """Rotation of the EE in the base frame for a hole-frame pose."""
-        return self.R @ rotvec_to_mat(np.asarray(pose6, dtype=float)[3:])
+    @staticmethod
+    def ee_to_hole_axes(pose6) -> np.ndarray:
+        """3x3 rotation taking a vector in EE axes to hole axes, for a hole-frame tip pose."""
+        return rotvec_to_mat(np.asarray(pose6, dtype=float)[3:]) @ FLIP

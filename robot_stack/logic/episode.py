@@ -56,9 +56,9 @@ class EpisodeBook:
             "episode": self.episode,
             "steps": self.steps,
             "success": reason == "success",
-            "aborted": reason in ("force_abort", "operator_abort"),
+            "aborted": reason in ("force_abort", "operator_abort", "robot_fault"),
             "terminal": reason in ("success", "force_abort", "terminated"),
-            "truncated": reason in ("timeout", "operator_abort"),
+            "truncated": reason in ("timeout", "operator_abort", "robot_fault"),  # robot_fault: stale state
             "reason": reason,
             "interventions": self.interventions,
             "intervention_steps": self.intervention_steps,

@@ -39,7 +39,7 @@ class CellNode(RlifNode):
         self.max_episodes = int(self.param("max_episodes", 0))
         gate = bool(self.param("learner_gate", False))
         self.expect_obs_subs = int(self.param("expect_obs_subscribers", 1))
-        self.cell = cell if cell is not None else make_twin(self.cfg, self.cfg.train.seed)
+        self.cell = cell if cell is not None else self.make_cell()
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.dt = 1.0 / self.cfg.cell.control_hz
@@ -68,6 +68,10 @@ class CellNode(RlifNode):
             self.create_timer(0.002, self.try_step)  # retries while the UTD gate or subscribers hold us
         else:
             self.create_timer(self.dt, self.try_step)
+
+    def make_cell(self):
+        """The cell object (observe / apply / hold / reset); the Franka bridge overrides it."""
+        return make_twin(self.cfg, self.cfg.train.seed)
 
     def status(self):
         lat = np.asarray(self.latencies_ms[-2000:]) if self.latencies_ms else np.zeros(1)

@@ -6,7 +6,7 @@ from robot_stack.config import FrankaConfig
 from robot_stack.franka.geometry import HoleFrame
 from sim.config import CellConfig
 
-HOLE = (0.5, 0.0, 0.1, 1.0, 0.0, 0.0, 0.0)  # hole z points down in the base frame (x flipped)
+HOLE = (0.5, 0.0, 0.1, 1.0, 0.0, 0.0, 0.0)  # taught: EE pointing down (hole frame = base axes)
 
 
 class FakeArm:

@@ -27,8 +27,9 @@ def test_observation_is_the_tip_in_the_nominal_hole_frame(cfgs):
 def test_wrench_is_rotated_from_the_ee_axes_into_the_hole_axes(cfgs):
     core, arm = make(cfgs, (0, 0, 0.03, 0, 0, np.pi / 2))  # EE yawed 90 deg in the hole frame
     core.on_wrench((1.0, 0.0, 5.0), (0.0, 0.2, 0.0), arm.t)
-    assert np.allclose(core.force, [0.0, 1.0, 5.0], atol=1e-9)
-    assert np.allclose(core.torque, [-0.2, 0.0, 0.0], atol=1e-9)
+    # EE z points down along the peg: +5 N on EE z is -5 N on the hole's z (up); then the yaw
+    assert np.allclose(core.force, [0.0, 1.0, -5.0], atol=1e-9)
+    assert np.allclose(core.torque, [0.2, 0.0, 0.0], atol=1e-9)
 
 
 def test_velocity_from_pose_differences(cfgs):
@@ -63,7 +64,7 @@ def test_target_outside_the_box_is_clipped(cfgs):
         assert np.linalg.norm(core.target[3:]) <= cfgs[0].safety_box_rad + 1e-12
     assert core.target[0] == pytest.approx(box[0]) and core.target[2] == pytest.approx(box[2])
     pos, _ = core.target_base()
-    assert pos[2] == pytest.approx(0.1 - box[2])  # hole z points down in the base frame
+    assert pos[2] == pytest.approx(0.1 + box[2])  # hole z is up, out of the board
 
 
 def test_hand_over_between_policy_and_operator_does_not_jump_the_target(cfgs):

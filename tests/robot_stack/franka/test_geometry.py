@@ -34,12 +34,22 @@ def test_known_quaternion_is_ros_order_xyzw():
 
 
 def test_hole_frame_round_trip_and_axes():
-    hole = HoleFrame((0.5, -0.1, 0.2, 1.0, 0.0, 0.0, 0.0))  # hole z axis points down in the base
+    hole = HoleFrame((0.5, -0.1, 0.2, 1.0, 0.0, 0.0, 0.0))  # taught with the EE pointing down
     for r in _random_rotvecs(50, seed=1) * 0.3:
         pose = np.array([0.01, -0.02, 0.03, *r])
         pos, quat = hole.to_base(pose)
         assert np.allclose(hole.from_base(pos, quat), pose, atol=1e-9)
-    pos, quat = hole.to_base([0, 0, 0.05, 0, 0, 0])  # 5 cm "above" along the hole's own z
-    assert np.allclose(pos, [0.5, -0.1, 0.15])
+    pos, quat = hole.to_base([0, 0, 0.05, 0, 0, 0])  # 5 cm above the board, taught orientation
+    assert np.allclose(pos, [0.5, -0.1, 0.25])
     assert np.allclose(quat, [1, 0, 0, 0])
-    assert np.allclose(hole.from_base([0.5, -0.1, 0.2], [1, 0, 0, 0]), 0.0)
+    assert np.allclose(hole.from_base([0.5, -0.1, 0.2], [1, 0, 0, 0]), 0.0)  # the taught pose is 0
+
+
+def test_hole_frame_of_a_tilted_board_keeps_z_out_of_the_board():
+    tilt = 0.2  # board tilted 0.2 rad about the base y axis; the EE taught along its normal
+    taught_R = rotvec_to_mat([0, tilt, 0]) @ np.diag([1.0, -1.0, -1.0])
+    hole = HoleFrame((0.4, 0.0, 0.1, *mat_to_quat(taught_R)))
+    pos, _ = hole.to_base([0, 0, 0.01, 0, 0, 0])
+    assert np.allclose(pos - [0.4, 0, 0.1], 0.01 * np.array([np.sin(tilt), 0, np.cos(tilt)]))
+    v_ee = np.array([0.0, 0.0, 1.0])  # along the peg, towards the tip
+    assert np.allclose(HoleFrame.ee_to_hole_axes(np.zeros(6)) @ v_ee, [0, 0, -1])

@@ -1,0 +1,192 @@
+"""Franka bridge node: the real arm in the cell's role (`CellNode` driving a `FrankaCell`).
+
+franka_ros2 side (names, frame and hole pose from `franka.*`, QoS from `topics.franka_topics`):
+subscribes the state broadcaster's `current_pose` (PoseStamped), external wrench in the
+stiffness frame (WrenchStamped) and `measured_joint_states` (JointState); publishes the
+Cartesian impedance controller's equilibrium pose (PoseStamped, base frame). The RLIF side is
+the twin's: 10 Hz tick, `observation` / `command` / `events` / `status` exactly as `CellNode`.
+
+What differs from the twin cell (decisions):
+- **Outcome at the next tick**: applying a command only moves the target; the arm moves during
+  the control period. Before publishing each observation the bridge reads the state: success or
+  a force abort (seen by any wrench sample, target re-anchored at once) ends the episode there,
+  and every episode end (timeout, operator request) is completed at the next tick, so the final
+  observation is the state one period after the last command.
+- **Between episodes** a reset runs on a 50 Hz timer (`FrankaCell`: lift, across, down to a
+  random start, bounded speed); no observations meanwhile. It waits for the operator
+  (`request_start`: dashboard Start, POST /api/episode/start) after a force or a timeout during
+  the reset, if the first reset finds the tip outside the safety box, and after every reset
+  with `franka.confirm_reset`.
+- **Stale robot state** (no pose or wrench for `franka.stale_ms`): a `fault` event, no new
+  targets (the controller holds the last one) and no ticks; an episode in progress ends with
+  reason `robot_fault` (truncated). When the state returns, the reset starts from the held target.
+- **E-stop**: holds within one tick (as the twin) and also pauses a reset motion.
+- **Dry run** (`franka.dry_run`): everything is computed and the targets are logged (2 Hz) and
+  counted in `status`, but nothing is published to the controller.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from learner.replay import Source
+from robot_stack import topics as T
+from robot_stack.franka.cell import FrankaCell
+from robot_stack.nodes.cell import CellNode
+
+FAST_HZ = 50.0  # staleness check and reset-motion rate, Hz
+STARTUP_S = 5.0  # no robot state at all this long after start -> fault (then keep waiting), s
+WAIT_FAULTS = ("force", "timeout", "outside")  # reset outcomes that wait for the operator
+
+
+class FrankaBridgeNode(CellNode):
+    def __init__(self, name: str = "franka_bridge"):
+        self.stale_why: str | None = None  # set while the robot state is stale
+        self.estopped = False
+        self.pending_end: str | None = None  # episode end completed at the next tick
+        super().__init__(name)
+        fr = self.cfg.franka
+        ft = T.franka_topics(fr)
+        self.counters.update(targets=0, dry_run_targets=0, stale_faults=0, force_aborts=0, resets=0)
+        self.target_pub = self.create_publisher(ft.target.msg_type, ft.target.name, ft.target.qos)
+        self.create_subscription(ft.pose.msg_type, ft.pose.name, self.on_pose, ft.pose.qos)
+        self.create_subscription(ft.wrench.msg_type, ft.wrench.name, self.on_wrench, ft.wrench.qos)
+        self.create_subscription(ft.joints.msg_type, ft.joints.name, self.on_joints, ft.joints.qos)
+        self._t0 = self._last_fast = time.monotonic()
+        self._no_state_reported = False
+        self.last_target: list[float] = []
+        if fr.dry_run:
+            self.get_logger().warning(f"DRY RUN: targets are computed and logged, never sent to {fr.target_topic}")
+        self.create_timer(1.0 / FAST_HZ, self.on_fast)
+
+    def make_cell(self):
+        return FrankaCell(self.cfg.cell, self.cfg.franka, seed=self.cfg.train.seed * 100003 + self.episode)
+
+    def status(self):
+        return {**super().status(), "reset_state": self.cell.reset_state, "reset_why": self.cell.reset_why,
+                "stale": self.stale_why or "", "estop": self.estopped, "dry_run": self.cfg.franka.dry_run,
+                "last_target_m_rad": self.last_target}
+
+    # ------------------------------------------------------------ franka_ros2 state
+    def on_pose(self, msg):
+        pos, quat, stamp = T.unpack_pose(msg)
+        self.cell.on_pose(pos, quat, time.monotonic(), stamp)
+
+    def on_wrench(self, msg):
+        force, torque, _ = T.unpack_wrench(msg)
+        if self.cell.on_wrench(force, torque, time.monotonic()):
+            self.counters["force_aborts"] += 1
+            self.get_logger().warning(f"force {self.cell.core.max_force:.1f} N > {self.cfg.cell.max_force_n} N: "
+                                      "target re-anchored on the measured pose")
+            self.send_outbox()
+
+    def on_joints(self, msg):
+        q, _, _ = T.unpack_joints(msg)
+        if len(q) >= 7:
+            self.cell.on_joints(q, time.monotonic())
+
+    def send_outbox(self):
+        target = self.cell.take_outbox()
+        if target is None:
+            return
+        self.counters["targets"] += 1
+        self.last_target = [round(float(v), 5) for v in target]
+        pos, quat = self.cell.core.frame.to_base(target)
+        if self.cfg.franka.dry_run:
+            self.counters["dry_run_targets"] += 1
+            self.get_logger().info(f"dry run target (hole frame m, rad) {self.last_target} base xyz "
+                                   f"{np.round(pos, 4).tolist()}", throttle_duration_sec=0.5)
+            return
+        self.target_pub.publish(T.pack_pose(pos, quat, time.time(), self.cfg.franka.base_frame))
+
+    # ------------------------------------------------------------ episodes (CellNode hooks)
+    def start_episode(self):
+        """Episode over (or first start): reset first; `begin_episode` when the reset is done."""
+        self.cell.request_reset()
+        self.phase = "reset"
+        self.counters["resets"] = self.counters.get("resets", 0) + 1
+
+    def begin_episode(self):
+        self.cell.start_episode()
+        self.obs = self.cell.observe()
+        self.book.start(self.episode)
+        self.phase = "ready"
+        self.publish_event(T.EventKind.EPISODE_START, episode=self.episode)
+
+    def end_episode(self, reason: str):
+        self.pending_end, self.phase = reason, "ending"  # completed by the next tick
+
+    def try_step(self):
+        if self.stale_why or self.phase not in ("ready", "ending"):
+            return
+        self.obs = self.cell.observe()  # the state now = the outcome of the last command
+        reason = self.pending_end or (self.book.end_reason(False, False, self.cell.info()) if self.book.steps else None)
+        if reason:
+            self.pending_end = None
+            CellNode.end_episode(self, reason)
+            return
+        super().try_step()
+
+    def apply(self, source, action, announce=False, missed=False):
+        if self.stale_why and source != Source.HOLD:
+            source, action, announce = Source.HOLD, None, True
+        super().apply(source, action, announce, missed)
+        self.send_outbox()
+
+    # ------------------------------------------------------------ fast timer: stale state, resets
+    def on_fast(self):
+        now = time.monotonic()
+        dt, self._last_fast = now - self._last_fast, now
+        why = self.cell.stale(now)
+        if why and not self.cell.core.has_state():
+            if not self._no_state_reported and now - self._t0 > STARTUP_S:
+                self._no_state_reported = True
+                fr = self.cfg.franka
+                self.fault("no robot state", detail=f"nothing on {fr.pose_topic} / {fr.wrench_topic} for "
+                           f"{STARTUP_S:.0f} s: is franka_ros2 running with franka_robot_state_broadcaster?")
+            return
+        if why:
+            if self.stale_why is None:
+                self.on_stale(why)
+            return
+        if self.stale_why is not None:
+            self.get_logger().info(f"robot state is back after: {self.stale_why}")
+            self.stale_why = None
+        if self.phase == "reset" and not self.estopped:
+            outcome = self.cell.reset_tick(now, dt, dry_run=self.cfg.franka.dry_run)
+            self.send_outbox()
+            if outcome in WAIT_FAULTS:
+                self.fault(f"reset: {outcome}", detail=f"{self.cell.reset_why}; holding. Continue with the "
+                           "dashboard's Start (POST /api/episode/start)")
+            elif outcome == "confirm":
+                self.get_logger().info("reset done: waiting for the operator's start (request_start)")
+            if self.cell.reset_state == "done":
+                self.begin_episode()
+
+    def on_stale(self, why: str):
+        """Hold (no new targets, no ticks) and report; end the episode in progress."""
+        self.stale_why = why
+        self.counters["stale_faults"] += 1
+        self.fault("stale robot state", detail=why, episode=self.episode)
+        if self.phase == "await":
+            self.apply(Source.HOLD, None, announce=True)
+        if self.phase in ("ready", "estop", "ending"):
+            reason, self.pending_end = self.pending_end or "robot_fault", None
+            if self.book.steps == 0:
+                self.start_episode()  # nothing recorded yet: the same episode starts after the next reset
+            else:
+                CellNode.end_episode(self, reason)
+
+    def on_event(self, e: T.Event):
+        if e.kind == T.EventKind.ESTOP:
+            self.estopped = True
+        elif e.kind == T.EventKind.ESTOP_CLEAR:
+            self.estopped = False
+        elif e.kind == T.EventKind.REQ_START:
+            if self.phase == "reset" and self.cell.confirm():
+                self.get_logger().info("operator confirmed: continuing")
+            return
+        if self.phase in ("reset", "done"):
+            return  # between episodes: nothing to hold, succeed or abort
+        super().on_event(e)

@@ -1,0 +1,143 @@
+"""The Franka bridge against the twin in franka mode, over real franka_ros2-style topics.
+
+Checks the issue's faults on the real graph: a target outside the safety box is clipped, a
+hand-over between policy and operator does not jump the target, stale robot state -> hold +
+fault (no new targets, no ticks, episode ends as `robot_fault`), a dry run publishes nothing.
+The probe plays the actor (and the operator); a second subscription records the equilibrium
+pose the bridge sends.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from geometry_msgs.msg import PoseStamped
+from rclpy.qos import QoSProfile
+
+from learner.replay import Source
+from robot_stack import topics as T
+from robot_stack.franka.geometry import HoleFrame
+from robot_stack.session import GraphSession
+from tests.fakes.graph import Probe, write_run_config
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.graph
+HZ = 20.0  # control rate of these tests (faster than 10 Hz, same logic)
+
+
+class TargetRecorder:
+    """Records the bridge's equilibrium poses (hole frame) on the probe's node."""
+
+    def __init__(self, probe: Probe, cfg):
+        self.frame, self.lock, self.got = HoleFrame(cfg.franka.hole_pose), threading.Lock(), []
+        probe.node.create_subscription(PoseStamped, cfg.franka.target_topic, self._cb, QoSProfile(depth=100))
+
+    def _cb(self, msg):
+        pos, quat, _ = T.unpack_pose(msg)
+        with self.lock:
+            self.got.append((time.monotonic(), self.frame.from_base(pos, quat)))
+
+    def since(self, t0: float) -> np.ndarray:
+        with self.lock:
+            return np.array([p for t, p in self.got if t >= t0]).reshape(-1, 6)
+
+
+def launch(tmp_path, nodes, sets=(), node_params=None):
+    run_dir = tmp_path / "run"
+    cfg = write_run_config(run_dir, [f"cell.control_hz={HZ}", "graph.deadline_ms=30", "cell.episode_steps=400",
+                                     *sets], profile="robot-twin")
+    g = GraphSession({"name": "test", "nodes": nodes, "operator": "none"}, cfg, run_dir, "none", resume=False,
+                     out=lambda s: None)
+    for spec in g.specs:
+        spec.params.update((node_params or {}).get(spec.name, {}))
+    return g.__enter__(), cfg, run_dir
+
+
+@pytest.fixture
+def probe():
+    p = Probe()
+    yield p
+    p.close()
+
+
+def test_box_clip_and_hand_over_without_a_target_jump(tmp_path, probe):
+    mode = {"a": [0.0] * 6}
+    probe.on_observation = lambda o: probe.act(o.episode, o.step, mode["a"])
+    rec = None
+    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"])
+    try:
+        rec = TargetRecorder(probe, cfg)
+        wait_for(lambda: len(probe.cmds_since(0)) >= 5, 60, what="policy commands after the first reset")
+        # 1. policy holds still, the operator nudges +y, hands back: targets move only by the nudges
+        t0 = time.monotonic()
+        time.sleep(0.3)
+        stop = threading.Event()
+
+        def operator():
+            while not stop.is_set():
+                probe.intervene(True, (0.0, 0.3, 0.0, 0, 0, 0))
+                time.sleep(0.01)
+
+        th = threading.Thread(target=operator, daemon=True)
+        th.start()
+        wait_for(lambda: sum(c.source == Source.HUMAN for c in probe.cmds_since(t0)) >= 4, 10, what="takeover")
+        stop.set()
+        th.join()
+        probe.intervene(False)
+        t1 = time.monotonic()
+        wait_for(lambda: sum(c.source == Source.POLICY for c in probe.cmds_since(t1 + 0.1)) >= 4, 10,
+                 what="hand-back")
+        targets = rec.since(t0)
+        steps = np.abs(np.diff(targets, axis=0))
+        assert steps[:, [0, 2, 3, 4, 5]].max() < 1e-6, steps  # policy zeros: nothing but the operator's y
+        assert 0.003 - 1e-6 <= steps[:, 1].max() <= 0.003 + 1e-6  # each operator step: 0.3 x 1 cm
+        n_human = sum(c.source == Source.HUMAN for c in probe.cmds_since(t0))
+        assert targets[-1, 1] - targets[0, 1] == pytest.approx(0.003 * n_human, abs=1e-5)
+        # 2. the policy pushes +x for good: the target stops at the safety box
+        t2 = time.monotonic()
+        mode["a"] = [1.0, 0, 0, 0, 0, 0]
+        box = cfg.cell.safety_box_m[0]
+        wait_for(lambda: len(rec.since(t2)) and rec.since(t2)[:, 0].max() >= box - 1e-9, 20, what="box edge")
+        time.sleep(0.5)
+        xs = rec.since(t2)[:, 0]
+        assert xs.max() <= box + 1e-9 and np.sum(xs >= box - 1e-9) >= 5
+    finally:
+        g.close()
+    assert g.launcher.exit_codes()["franka_bridge"] == 0
+
+
+def test_stale_robot_state_holds_and_faults(tmp_path, probe):
+    probe.on_observation = lambda o: probe.act(o.episode, o.step, [0.2, 0, 0, 0, 0, 0])
+    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"],
+                             node_params={"twin_franka": {"stop_after_s": 12.0}})  # the "driver" dies
+    try:
+        rec = TargetRecorder(probe, cfg)
+        wait_for(lambda: len(probe.obs_since(0)) >= 3, 60, what="observations")
+        wait_for(lambda: probe.events_of("fault"), 30, what="a fault")
+        t_fault = time.monotonic()
+        fault = probe.events_of("fault")[0]
+        assert fault.source == "franka_bridge" and fault.data["what"] == "stale robot state"
+        assert "no robot pose / wrench" in fault.data["detail"]
+        ends = wait_for(lambda: probe.events_of("episode_end"), 5, what="episode end")
+        assert ends[-1].data["reason"] == "robot_fault" and ends[-1].data["truncated"]
+        time.sleep(1.0)
+        assert probe.obs_since(t_fault + 1.0 / HZ) == []  # no ticks while stale
+        assert len(rec.since(t_fault)) == 0  # no new targets: the controller holds the last one
+    finally:
+        g.close()
+
+
+def test_dry_run_sends_nothing(tmp_path, probe):
+    probe.on_observation = lambda o: probe.act(o.episode, o.step, [1.0, 0, 0, 0, 0, 0])
+    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"], sets=["franka.dry_run=true"])
+    try:
+        rec = TargetRecorder(probe, cfg)
+        wait_for(lambda: len(probe.cmds_since(0)) >= 20, 60, what="steps of a dry run")
+        obs = np.array([o.obs for o in probe.obs_since(0)])
+    finally:
+        g.close()
+    assert len(rec.since(0)) == 0
+    assert np.ptp(obs[:, 0]) < 1e-3  # the arm never moved although the policy pushed +x
+    assert "dry run target" in (run_dir / "logs" / "franka_bridge.log").read_text()
