@@ -8,7 +8,7 @@ from tests.test_layering import ROOT
 
 pytestmark = pytest.mark.unit
 PURE = ("robot_stack.franka.core", "robot_stack.franka.geometry", "robot_stack.franka.reset",
-        "robot_stack.franka.cell")
+        "robot_stack.franka.cell", "robot_stack.franka.teach")
 
 
 def test_franka_core_modules_load_no_rclpy():
