@@ -20,6 +20,7 @@ global RNGs are left alone (checkpoints save the global ones as well, for the ca
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,17 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def resolve_obs_scale(scale: tuple[float, ...], obs_dim: int) -> torch.Tensor:
+    """`agent.obs_scale`, or the cell contract's default for its observation size, else ones."""
+    if scale:
+        if len(scale) != obs_dim or not all(math.isfinite(s) and s > 0 for s in scale):
+            raise ValueError(f"agent.obs_scale: need {obs_dim} finite positive values, got {len(scale)}: {scale}")
+        return torch.tensor(scale, dtype=torch.float32)
+    from sim.contract import OBS_SCALE
+
+    return torch.tensor(OBS_SCALE if obs_dim == len(OBS_SCALE) else (1.0,) * obs_dim, dtype=torch.float32)
+
+
 class Agent:
     """Base class: device, generator, actor, batch plumbing, NaN guard, export."""
 
@@ -51,6 +63,7 @@ class Agent:
         cfg.validate()
         self.cfg, self.obs_dim, self.action_dim, self.seed = cfg, int(obs_dim), int(action_dim), int(seed)
         self.replay_cfg = replay or ReplayConfig()
+        self.obs_scale = resolve_obs_scale(cfg.obs_scale, self.obs_dim)
         self.device = resolve_device(cfg.device)
         self.gen = torch.Generator(device=self.device)
         self.gen.manual_seed(self.seed)

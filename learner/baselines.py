@@ -31,7 +31,7 @@ class BCAgent(Agent):
     batch_keys = ("obs", "action")
 
     def _build(self) -> None:
-        self.actor = TanhGaussianActor(self.obs_dim, self.action_dim, self.cfg.hidden).to(self.device)
+        self.actor = TanhGaussianActor(self.obs_dim, self.action_dim, self.cfg.hidden, self.obs_scale).to(self.device)
         self.actor_opt = adam(self.actor.parameters(), self.cfg.lr)
 
     def optimizers(self):

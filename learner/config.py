@@ -51,6 +51,9 @@ class AgentConfig:
     backup_entropy: bool = _f(False, "include the entropy term in the critic backup")
     bc_loss: Literal["mse", "nll"] = _f("mse", "BC/HG-DAgger/DAgger loss: MSE of tanh(mean) or "
                                                 "negative log-likelihood of the target action")
+    obs_scale: tuple[float, ...] = _f((), "per-feature observation multipliers applied inside the networks "
+                                          "(saved with the actor); () = the cell contract's sim.contract.OBS_SCALE "
+                                          "for an 18-D observation (1 cm, 0.1 rad, 10 N ... -> 1), else ones")
     warmup_rows: int = _f(500, "no updates before the store holds this many rows")
     compile: bool = _f(False, "torch.compile the SAC loss functions (~20 s once per process, cached on "
                               "disk; falls back to eager with a warning if it fails)")

@@ -27,9 +27,15 @@ LOG_STD_MAX = 2.0  # std <= 7.4; init (raw 0) sits at the midpoint, std ~0.22
 class EnsembleCritic(nn.Module):
     """E independent Q(s, a) MLPs with stacked weights; forward returns (E, B)."""
 
-    def __init__(self, in_dim: int, hidden: tuple[int, ...], n_members: int, layer_norm: bool = True):
+    def __init__(self, in_dim: int, hidden: tuple[int, ...], n_members: int, layer_norm: bool = True,
+                 obs_scale: torch.Tensor | None = None):
         super().__init__()
         self.n_members = n_members
+        # input multipliers: the observation's scale, then ones for the action (already O(1))
+        in_scale = torch.ones(in_dim)
+        if obs_scale is not None:
+            in_scale[: len(obs_scale)] = torch.as_tensor(obs_scale, dtype=torch.float32)
+        self.register_buffer("in_scale", in_scale)
         self.layer_norm = layer_norm
         dims = [in_dim, *hidden, 1]
         self.weights = nn.ParameterList()
@@ -57,7 +63,7 @@ class EnsembleCritic(nn.Module):
             t = t.detach() if detach else t
             return t if members is None else t.index_select(0, members)
 
-        x = torch.cat([obs, action], dim=-1)  # (B, in)
+        x = torch.cat([obs, action], dim=-1) * self.in_scale  # (B, in)
         n_layers = len(self.weights)
         for i in range(n_layers):
             w, b = p(self.weights[i]), p(self.biases[i])
@@ -88,16 +94,19 @@ class EnsembleCritic(nn.Module):
 class TanhGaussianActor(nn.Module):
     """pi(a|s) = tanh(N(mu(s), sigma(s))): actions in (-1, 1) with an exact log-density."""
 
-    def __init__(self, obs_dim: int, action_dim: int, hidden: tuple[int, ...]):
+    def __init__(self, obs_dim: int, action_dim: int, hidden: tuple[int, ...],
+                 obs_scale: torch.Tensor | None = None):
         super().__init__()
         self.obs_dim, self.action_dim, self.hidden = obs_dim, action_dim, tuple(hidden)
+        scale = torch.ones(obs_dim) if obs_scale is None else torch.as_tensor(obs_scale, dtype=torch.float32)
+        self.register_buffer("obs_scale", scale.clone())  # observation -> O(1), part of the export
         dims = [obs_dim, *hidden]
         self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in zip(dims[:-1], dims[1:]))
         self.head = nn.Linear(dims[-1], 2 * action_dim)
 
     def dist_params(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-std of the pre-tanh Gaussian, each (B, A)."""
-        h = obs
+        h = obs * self.obs_scale
         for layer in self.layers:
             h = F.relu(layer(h))
         mean, raw = self.head(h).float().chunk(2, dim=-1)  # fp32 even under bf16 autocast

@@ -1,7 +1,8 @@
 """Actor-only inference for the actor node and eval: numpy in, numpy out, no autograd.
 
 The actor travels as safetensors BYTES (the `policy_weights` topic, `actor.safetensors`):
-tensors `layers.<i>.weight|bias`, `head.weight|bias` (float32, torch Linear layout (out, in))
+tensors `layers.<i>.weight|bias`, `head.weight|bias` (float32, torch Linear layout (out, in)), `obs_scale`
+(per-feature observation multipliers, applied first)
 and metadata (kind "rlif-actor"): format version, obs/action dims, hidden sizes, log-std bounds,
 `version` (export counter of the learner, monotonic across resumes), `n_updates`, `algo`.
 `Policy.from_bytes` verifies all of it (and the checksum) and raises `CheckpointError` on a
@@ -22,7 +23,7 @@ from learner.nets import LOG_STD_MAX, LOG_STD_MIN, TanhGaussianActor
 __all__ = ["Policy", "CheckpointError", "encode_actor", "ACTOR_KIND", "ACTOR_FORMAT"]
 
 ACTOR_KIND = "rlif-actor"
-ACTOR_FORMAT = 1
+ACTOR_FORMAT = 2  # 2: + obs_scale (observation multipliers applied before the first layer)
 
 
 def encode_actor(actor: TanhGaussianActor, version: int, n_updates: int, algo: str) -> bytes:
@@ -38,11 +39,13 @@ def encode_actor(actor: TanhGaussianActor, version: int, n_updates: int, algo: s
 class Policy:
     """A frozen tanh-Gaussian actor in numpy. `act(obs)` -> action in [-1, 1], float32."""
 
-    def __init__(self, weights: list[tuple[np.ndarray, np.ndarray]], meta: dict[str, Any]):
+    def __init__(self, weights: list[tuple[np.ndarray, np.ndarray]], meta: dict[str, Any],
+                 obs_scale: np.ndarray | None = None):
         self.layers = weights[:-1]  # hidden (W (out, in), b (out,)) pairs, ReLU after each
         self.head = weights[-1]
         self.meta = dict(meta)
         self.obs_dim = int(meta["obs_dim"])
+        self.obs_scale = np.ones(self.obs_dim, np.float32) if obs_scale is None else obs_scale
         self.action_dim = int(meta["action_dim"])
         self.version = int(meta["version"])
         self.n_updates = int(meta.get("n_updates", 0))
@@ -71,6 +74,7 @@ class Policy:
         shapes = [(dims[i + 1], dims[i]) for i in range(len(hidden))] + [(2 * a, dims[-1])]
         expected = {f"{n}.weight": s for n, s in zip(names, shapes)}
         expected.update({f"{n}.bias": (s[0],) for n, s in zip(names, shapes)})
+        expected["obs_scale"] = (o,)
         if set(tensors) != set(expected):
             raise CheckpointError(f"{name}: actor tensors {sorted(tensors)} != expected {sorted(expected)}")
         for k, shape in expected.items():
@@ -80,7 +84,7 @@ class Policy:
             if not torch.isfinite(t).all():
                 raise CheckpointError(f"{name}: tensor {k} holds NaN/inf")
         weights = [(tensors[f"{n}.weight"].numpy().copy(), tensors[f"{n}.bias"].numpy().copy()) for n in names]
-        return cls(weights, meta)
+        return cls(weights, meta, tensors["obs_scale"].numpy().copy())
 
     @classmethod
     def load(cls, path: str | Path, obs_dim: int | None = None, action_dim: int | None = None) -> Policy:
@@ -92,7 +96,7 @@ class Policy:
         return cls.from_bytes(blob, obs_dim, action_dim, name=str(path))
 
     def _dist(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        h = obs
+        h = obs * self.obs_scale
         for w, b in self.layers:
             h = np.maximum(h @ w.T + b, 0.0)
         out = h @ self.head[0].T + self.head[1]

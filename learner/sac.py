@@ -41,9 +41,9 @@ class SACAgent(Agent):
 
     def _build(self) -> None:
         cfg, dev = self.cfg, self.device
-        self.actor = TanhGaussianActor(self.obs_dim, self.action_dim, cfg.hidden).to(dev)
+        self.actor = TanhGaussianActor(self.obs_dim, self.action_dim, cfg.hidden, self.obs_scale).to(dev)
         self.critic = EnsembleCritic(self.obs_dim + self.action_dim, cfg.hidden, cfg.n_critics,
-                                     cfg.layer_norm).to(dev)
+                                     cfg.layer_norm, self.obs_scale).to(dev)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_alpha = torch.tensor(math.log(cfg.init_temperature), device=dev, requires_grad=True)
         self.target_entropy = (float(cfg.target_entropy) if cfg.target_entropy is not None

@@ -12,6 +12,13 @@ OBS_LABELS = ("ee_x", "ee_y", "ee_z", "ee_rx", "ee_ry", "ee_rz",
               "v_x", "v_y", "v_z", "w_x", "w_y", "w_z",
               "f_x", "f_y", "f_z", "tq_x", "tq_y", "tq_z")
 
+# Per-feature multipliers that bring the observation to O(1) inside the learner's networks:
+# 1 cm, 0.1 rad, 5 cm/s, 0.5 rad/s, 10 N, 1 Nm -> 1. Positions matter at the mm level (the hole's
+# clearance is 0.5 mm a side), so an unscaled MLP would see its most important inputs as ~1e-3.
+OBS_SCALE = (100.0, 100.0, 100.0, 10.0, 10.0, 10.0,
+             20.0, 20.0, 20.0, 2.0, 2.0, 2.0,
+             0.1, 0.1, 0.1, 1.0, 1.0, 1.0)
+
 ACTION_LABELS = {
     "6d": ("x", "y", "z", "rx", "ry", "rz"),
     "xyz": ("x", "y", "z"),

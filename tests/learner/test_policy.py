@@ -56,3 +56,23 @@ def test_nan_weights_and_bad_obs_are_rejected():
         pol.act(np.zeros(OBS + 1))
     with pytest.raises(ValueError, match="rng"):
         pol.act(np.zeros(OBS), deterministic=False)
+
+
+def test_observation_scale_travels_with_the_actor():
+    """The contract's per-feature scale for the 18-D cell observation (cm, 0.1 rad, 10 N -> 1)
+    is applied inside the networks and exported, so the actor node acts like the learner."""
+    from learner.agent import make_agent
+    from sim.contract import OBS_LABELS, OBS_SCALE
+    from tests.learner.helpers import small_cfg
+
+    n = len(OBS_LABELS)
+    agent = make_agent(small_cfg(algo="bc"), n, ACT, 0)
+    pol = Policy.from_bytes(agent.export_actor())
+    assert np.allclose(pol.obs_scale, OBS_SCALE)
+    obs = np.random.default_rng(0).standard_normal((5, n)).astype(np.float32) * 0.01
+    assert np.allclose(pol.act(obs), agent.act(obs, deterministic=True), atol=1e-5)
+    custom = make_agent(small_cfg(obs_scale=(2.0,) * OBS), OBS, ACT, 0)
+    assert np.allclose(Policy.from_bytes(custom.export_actor()).obs_scale, 2.0)
+    assert np.allclose(Policy.from_bytes(small_agent().export_actor()).obs_scale, 1.0)  # unknown size: ones
+    with pytest.raises(ValueError, match="obs_scale"):
+        make_agent(small_cfg(obs_scale=(1.0, 0.0)), OBS, ACT, 0)
