@@ -5,6 +5,8 @@ Profiles list their graph nodes under `nodes:` and a default `operator:`; the op
   spacemouse -> `teleop` node reading the spacemouse
   keyboard   -> `teleop` node reading the terminal
   none       -> nothing: an outside program may publish /rlif/teleop/intervening and /twist
+A two-machine profile lists the graph's nodes that run on the other machine under `remote:`
+(e.g. robot-pc: recorder, learner on a GPU box): the clock node then waits for them too.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
         raise ConfigError("--operator sim needs the twin (cell.kind=twin): a simulated operator "
                           "cannot watch a real arm")
     names = list(profile.get("nodes", []))
+    remote = list(profile.get("remote", []))  # this graph's nodes on another machine (same ROS_DOMAIN_ID)
     if serve and "supervisor" not in names:
         names.append("supervisor")
     known = {"cell", "actor", "mux", "recorder", "learner", "supervisor", "franka_bridge", "twin_franka"}
@@ -49,7 +52,8 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
     params: dict[str, dict] = {
         "cell": {"start_episode": start_episode, "max_episodes": max_episodes,
                  "learner_gate": cfg.graph.accelerated and "learner" in names},
-        "franka_bridge": {"start_episode": start_episode, "max_episodes": max_episodes},
+        "franka_bridge": {"start_episode": start_episode, "max_episodes": max_episodes,
+                          "wait_recorder": "recorder" in names + remote},
         "mux": {"sync_operator": operator == "sim"},
         "recorder": {"operator": operator},
         "learner": {"resume": resume},
@@ -61,7 +65,7 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
         specs.append(NodeSpec("operator"))
     elif operator in ("spacemouse", "keyboard"):
         specs.append(NodeSpec("teleop", {"device": operator}))
-    set_observers(specs)
+    set_observers(specs, extra=sum(r in OBSERVERS for r in remote))
     if "supervisor" in names:
         for s in specs:
             if s.name == "cell" and cfg.cell.kind == "twin":
@@ -75,9 +79,10 @@ CAMERA_HZ = 2.0  # twin camera frames for the dashboard, Hz (a render costs a fe
 OBSERVERS = ("actor", "mux", "recorder", "operator", "supervisor")  # nodes subscribing `observation`
 
 
-def set_observers(specs: list[NodeSpec]) -> None:
-    """Tell the clock node how many observation subscribers to wait for before stepping."""
-    n = sum(s.name in OBSERVERS for s in specs)
+def set_observers(specs: list[NodeSpec], extra: int = 0) -> None:
+    """Tell the clock node how many observation subscribers to wait for before stepping
+    (`extra`: observers running on another machine)."""
+    n = sum(s.name in OBSERVERS for s in specs) + extra
     for s in specs:
         if s.name in ("cell", "franka_bridge"):
             s.params["expect_obs_subscribers"] = max(1, n)

@@ -23,6 +23,10 @@ What differs from the twin cell (decisions):
 - **E-stop**: holds within one tick (as the twin) and also pauses a reset motion.
 - **Dry run** (`franka.dry_run`): everything is computed and the targets are logged (2 Hz) and
   counted in `status`, but nothing is published to the controller.
+- **Episode numbers follow the store**: with `-p wait_recorder:=true` (set by the plan when the
+  graph has a recorder, here or on a GPU box) the first episode starts only once the recorder's
+  heartbeat was heard, and at its `n_episodes` if that is higher than `start_episode` (a robot PC
+  restarted while the learner box kept the run). Until then the arm holds at the reset pose.
 """
 from __future__ import annotations
 
@@ -45,7 +49,9 @@ class FrankaBridgeNode(CellNode):
         self.stale_why: str | None = None  # set while the robot state is stale
         self.estopped = False
         self.pending_end: str | None = None  # episode end completed at the next tick
+        self.started_any = False  # an episode has begun since this node started
         super().__init__(name)
+        self.waiting_recorder = bool(self.param("wait_recorder", False))
         fr = self.cfg.franka
         ft = T.franka_topics(fr)
         self.counters.update(targets=0, dry_run_targets=0, stale_faults=0, force_aborts=0, resets=0)
@@ -108,6 +114,7 @@ class FrankaBridgeNode(CellNode):
         self.counters["resets"] = self.counters.get("resets", 0) + 1
 
     def begin_episode(self):
+        self.started_any = True
         self.cell.start_episode()
         self.obs = self.cell.observe()
         self.book.start(self.episode)
@@ -161,8 +168,12 @@ class FrankaBridgeNode(CellNode):
                            "dashboard's Start (POST /api/episode/start)")
             elif outcome == "confirm":
                 self.get_logger().info("reset done: waiting for the operator's start (request_start)")
-            if self.cell.reset_state == "done":
+            if self.cell.reset_state == "done" and not self.waiting_recorder:
                 self.begin_episode()
+            elif self.cell.reset_state == "done" and now - self._t0 > STARTUP_S:
+                self.get_logger().warning("waiting for the recorder's heartbeat before the first episode "
+                                          "(is the learner box up, with the same ROS_DOMAIN_ID?)",
+                                          throttle_duration_sec=10.0)
 
     def on_stale(self, why: str):
         """Hold (no new targets, no ticks) and report; end the episode in progress."""
@@ -177,6 +188,21 @@ class FrankaBridgeNode(CellNode):
                 self.start_episode()  # nothing recorded yet: the same episode starts after the next reset
             else:
                 CellNode.end_episode(self, reason)
+
+    def on_status(self, msg):
+        super().on_status(msg)  # the learner's pace (unused on the wall clock)
+        if self.started_any or not self.waiting_recorder:
+            return
+        try:
+            s = T.unpack_status(msg)
+        except T.TopicError:
+            return
+        if s["node"] == "recorder":
+            self.waiting_recorder = False
+            n = int(s.get("n_episodes", 0))
+            if n > self.episode:
+                self.get_logger().info(f"the store holds {n} episodes: continuing at episode {n}")
+                self.episode = n
 
     def on_event(self, e: T.Event):
         if e.kind == T.EventKind.ESTOP:

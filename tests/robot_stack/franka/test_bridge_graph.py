@@ -141,3 +141,25 @@ def test_dry_run_sends_nothing(tmp_path, probe):
     assert len(rec.since(0)) == 0
     assert np.ptp(obs[:, 0]) < 1e-3  # the arm never moved although the policy pushed +x
     assert "dry run target" in (run_dir / "logs" / "franka_bridge.log").read_text()
+
+
+def test_first_episode_waits_for_the_recorder_and_continues_its_numbering(tmp_path, probe):
+    """A robot PC restarted while the learner box kept the run: numbering continues at the store's."""
+    probe.on_observation = lambda o: probe.act(o.episode, o.step, [0.0] * 6)
+    status_pub = probe.node.create_publisher(T.STATUS.msg_type, T.STATUS.name, T.STATUS.qos)
+    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"],
+                             node_params={"franka_bridge": {"wait_recorder": True}})
+    try:
+        time.sleep(4.0)  # the first reset is done by now (~1-2 s) but no recorder was heard
+        assert probe.events_of("episode_start") == [] and probe.obs_since(0) == []
+
+        def recorder_heartbeat():
+            status_pub.publish(T.pack_status("recorder", {"n_rows": 700, "n_episodes": 7}))
+            return probe.events_of("episode_start")
+
+        starts = wait_for(recorder_heartbeat, 20, interval=0.25, what="episode start after the recorder's status")
+        assert starts[0].data["episode"] == 7
+        wait_for(lambda: probe.obs_since(0), 10, what="observations")
+        assert all(o.episode == 7 for o in probe.obs_since(0))
+    finally:
+        g.close()
