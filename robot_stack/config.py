@@ -111,7 +111,7 @@ class FrankaConfig:
     reset_speed_m_s: float = _f(0.05, "reset: max speed of the interpolated target, m/s")
     reset_speed_rad_s: float = _f(0.3, "reset: max angular speed of the interpolated target, rad/s")
     reset_tolerance_m: float = _f(0.004, "reset done when the measured tip is this close to the start pose, m")
-    reset_timeout_s: float = _f(20.0, "reset not done in this long -> fault, episode starts anyway held, s")
+    reset_timeout_s: float = _f(20.0, "reset not done in this long -> fault, hold, wait for the operator's start, s")
     confirm_reset: bool = _f(False, "after each reset wait for the operator's request_start event")
     state_hz: float = _f(100.0, "twin_franka: rate of the simulated franka_ros2 state topics, Hz")
 
