@@ -163,3 +163,26 @@ def test_first_episode_waits_for_the_recorder_and_continues_its_numbering(tmp_pa
         assert all(o.episode == 7 for o in probe.obs_since(0))
     finally:
         g.close()
+
+
+def test_scripted_insertion_through_the_bridge_succeeds(tmp_path, probe):
+    """Frames, signs and the success rule end to end: a simple visual-servo policy (centre over the
+    hole, then descend) inserts the peg in the twin through franka_ros2 topics only."""
+    def actor(o):
+        p, r = o.obs[:3], o.obs[3:6]
+        centred, inside = np.hypot(p[0], p[1]) < 0.0004, p[2] < -0.001
+        goal = np.array([0.0, 0.0, -0.03 if (inside or centred) else max(p[2], 0.003)])
+        a = np.concatenate([np.clip(0.3 * (goal - p) / 0.01, -0.5, 0.5), np.clip(-r / 0.05, -1, 1)])
+        probe.act(o.episode, o.step, a)
+
+    probe.on_observation = actor
+    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"],
+                             sets=["cell.hole_offset_m=0.0", "cell.episode_steps=150"])  # true hole = taught
+    try:
+        ends = wait_for(lambda: len(probe.events_of("episode_end")) >= 2 and probe.events_of("episode_end"), 90,
+                        what="two episodes")
+    finally:
+        g.close()
+    for e in ends[:2]:
+        assert e.data["reason"] == "success", e.data
+        assert e.data["final_obs"][2] <= -cfg.cell.success_depth_m  # tip below the board by the success depth
