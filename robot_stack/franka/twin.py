@@ -13,7 +13,8 @@ twin runs in wall-clock time. The bridge's `franka.hole_pose` must be the twin's
 Decisions: the twin's random true-hole offset is drawn once at start (`train.seed`) and kept for
 the run (a real cell's taught pose is off by a fixed amount too); episodes and resets belong to
 the bridge, the twin never teleports the arm. The twin knows nothing of /rlif topics except
-the heartbeat every node sends.
+the heartbeat every node sends. Tests fake a dying driver with `-p stop_after_s:=S` (state stops
+S s after the first target) and `-p stop_for_s:=D` (and comes back after D s).
 """
 from __future__ import annotations
 
@@ -46,9 +47,10 @@ class TwinFrankaNode(RlifNode):
         self.joints_pub = self.create_publisher(ft.joints.msg_type, ft.joints.name, ft.joints.qos)
         self.create_subscription(ft.target.msg_type, ft.target.name, self.on_target, ft.target.qos)
         self.counters.update(ticks=0, targets=0, bad_targets=0)
-        self.stopped = False  # tests: stop publishing state (a dead driver) with -p stop_after_s:=S
-        self.stop_after_s = float(self.param("stop_after_s", 0.0))
-        self._t0 = time.monotonic()
+        self.stopped = False  # tests: stop publishing state (a dead driver) S s after the first target
+        self.stop_after_s = float(self.param("stop_after_s", 0.0))  # with -p stop_after_s:=S (0: never)
+        self.stop_for_s = float(self.param("stop_for_s", 0.0))  # ... for this long (0: for good)
+        self._first_target_t: float | None = None
         self.create_timer(1.0 / fr.state_hz, self.on_tick)
 
     def check_hole_pose(self, hole_pose) -> None:
@@ -67,12 +69,16 @@ class TwinFrankaNode(RlifNode):
             return
         self.twin.set_target(self.frame.from_base(pos, quat))
         self.counters["targets"] += 1
+        if self._first_target_t is None:
+            self._first_target_t = time.monotonic()
 
     def on_tick(self):
         self.twin.hold()  # one state period of physics towards the current target
         self.counters["ticks"] += 1
-        if self.stop_after_s and time.monotonic() - self._t0 > self.stop_after_s:
-            self.stopped = True
+        t1, now_m = self._first_target_t, time.monotonic()
+        if self.stop_after_s and t1 is not None:
+            since = now_m - t1 - self.stop_after_s  # s into the outage
+            self.stopped = since > 0 and (not self.stop_for_s or since < self.stop_for_s)
         if self.stopped:
             return
         now = time.time()

@@ -2,7 +2,9 @@
 
 Checks the issue's faults on the real graph: a target outside the safety box is clipped, a
 hand-over between policy and operator does not jump the target, stale robot state -> hold +
-fault (no new targets, no ticks, episode ends as `robot_fault`), a dry run publishes nothing.
+fault (no new targets, no ticks, episode ends as `robot_fault`) and, once the state is back, a
+reset from the held target; a dry run publishes nothing; the first episode waits for the
+recorder; a scripted insertion succeeds through franka_ros2 topics only.
 The probe plays the actor (and the operator); a second subscription records the equilibrium
 pose the bridge sends.
 """
@@ -18,6 +20,7 @@ from rclpy.qos import QoSProfile
 
 from learner.replay import Source
 from robot_stack import topics as T
+from robot_stack.franka.cell import MAX_RESET_DT_S
 from robot_stack.franka.geometry import HoleFrame
 from robot_stack.session import GraphSession
 from tests.fakes.graph import Probe, write_run_config
@@ -111,7 +114,7 @@ def test_box_clip_and_hand_over_without_a_target_jump(tmp_path, probe):
 def test_stale_robot_state_holds_and_faults(tmp_path, probe):
     probe.on_observation = lambda o: probe.act(o.episode, o.step, [0.2, 0, 0, 0, 0, 0])
     g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"],
-                             node_params={"twin_franka": {"stop_after_s": 12.0}})  # the "driver" dies
+                             node_params={"twin_franka": {"stop_after_s": 5.0}})  # the "driver" dies mid-episode
     try:
         rec = TargetRecorder(probe, cfg)
         wait_for(lambda: len(probe.obs_since(0)) >= 3, 60, what="observations")
@@ -186,3 +189,23 @@ def test_scripted_insertion_through_the_bridge_succeeds(tmp_path, probe):
     for e in ends[:2]:
         assert e.data["reason"] == "success", e.data
         assert e.data["final_obs"][2] <= -cfg.cell.success_depth_m  # tip below the board by the success depth
+
+
+def test_after_stale_state_returns_a_reset_starts_from_the_held_target(tmp_path, probe):
+    probe.on_observation = lambda o: probe.act(o.episode, o.step, [0.3, 0, 0, 0, 0, 0])
+    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"],
+                             node_params={"twin_franka": {"stop_after_s": 5.0, "stop_for_s": 1.0}})
+    try:
+        rec = TargetRecorder(probe, cfg)
+        wait_for(lambda: probe.events_of("fault"), 60, what="the stale fault")
+        t_fault = time.monotonic()
+        before = rec.since(0)[-1]
+        starts = wait_for(lambda: probe.events_of("episode_start", since=t_fault), 30, what="an episode after recovery")
+        end = probe.events_of("episode_end")[0]
+        assert end.data["reason"] == "robot_fault" and starts[0].data["episode"] == end.data["episode"] + 1
+        after = rec.since(t_fault)
+        assert len(after) > 0
+        step = np.linalg.norm(after[0, :3] - before[:3])  # first target after the outage: no jump
+        assert step <= cfg.franka.reset_speed_m_s * MAX_RESET_DT_S + 1e-9, step  # one reset tick at most
+    finally:
+        g.close()
