@@ -209,3 +209,25 @@ def test_after_stale_state_returns_a_reset_starts_from_the_held_target(tmp_path,
         assert step <= cfg.franka.reset_speed_m_s * MAX_RESET_DT_S + 1e-9, step  # one reset tick at most
     finally:
         g.close()
+
+
+def test_estop_pauses_a_reset_and_confirm_reset_waits_for_the_operator(tmp_path, probe):
+    probe.on_observation = lambda o: probe.act(o.episode, o.step, [0.0] * 6)
+    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"], sets=["franka.confirm_reset=true"])
+    try:
+        rec = TargetRecorder(probe, cfg)
+        wait_for(lambda: len(rec.since(0)) > 0, 60, what="the first reset's targets")
+        probe.event("estop")
+        t0 = time.monotonic()
+        time.sleep(1.0)
+        assert len(rec.since(t0 + 0.1)) == 0  # the reset motion is paused
+        probe.event("estop_clear")
+        t1 = time.monotonic()
+        wait_for(lambda: len(rec.since(t1)) > 0, 5, what="the reset continuing")
+        time.sleep(4.0)  # the reset is done by now: the episode waits for the operator
+        assert probe.events_of("episode_start") == []
+        probe.event("request_start")
+        starts = wait_for(lambda: probe.events_of("episode_start"), 5, what="the episode after request_start")
+        assert starts[0].data["episode"] == 0
+    finally:
+        g.close()
