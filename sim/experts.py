@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import CellConfig
+from sim.contract import ACTION_INDEX
 
 # name -> quality in [0, 1]; calibrated with `python -m sim.calibrate` on the default cell
 LEVELS = {"high": 0.91, "mid": 0.58, "low": 0.05}
@@ -49,7 +50,7 @@ class ScriptedExpert:
         self.p_hesitate = 0.25 * q                 # probability of an idle step
         self.search_step_m = 0.0003 + 0.0006 * q   # spiral pitch per search step, m
         self.gain = 0.6 - 0.2 * q                  # fraction of the believed error corrected per step
-        self._idx = {"6d": [0, 1, 2, 3, 4, 5], "xyz": [0, 1, 2], "xyz_yaw": [0, 1, 2, 5]}[cell_cfg.action_space]
+        self._idx = ACTION_INDEX[cell_cfg.action_space]
         self._seed = seed
         self._rng = np.random.default_rng(seed)
         self.reset()

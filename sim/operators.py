@@ -23,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import CellConfig, OperatorConfig
+from sim.contract import ACTION_INDEX
 from sim.experts import LEVELS, ScriptedExpert
 from sim.model import hole_radius_m
 
-_IDX = {"6d": [0, 1, 2, 3, 4, 5], "xyz": [0, 1, 2], "xyz_yaw": [0, 1, 2, 5]}
 TILT_LEVER_M = 0.02   # a tilt of 1 rad costs like 20 mm of lateral error (peg tip lever arm), m/rad
 
 
@@ -64,7 +64,7 @@ class SimulatedOperator:
         ss_op, ss_ex = np.random.SeedSequence([cfg.seed, seed]).spawn(2)
         self._rng = np.random.default_rng(ss_op)
         self.expert = ScriptedExpert(expert_level(cfg.expert), seed=int(ss_ex.generate_state(1)[0]), cell_cfg=cell_cfg)
-        self._idx = _IDX[cell_cfg.action_space]
+        self._idx = ACTION_INDEX[cell_cfg.action_space]
         self._dim = len(self._idx)
         self._scale = np.array([cell_cfg.max_step_m] * 3 + [cell_cfg.max_step_rad] * 3)
         self._clear_m = cell_cfg.clearance_m / 2.0

@@ -32,7 +32,6 @@ import numpy as np
 from robot_stack import contract
 from robot_stack.franka.geometry import HoleFrame, mat_to_rotvec, rotvec_to_mat
 
-_ACTION_INDEX = {"6d": [0, 1, 2, 3, 4, 5], "xyz": [0, 1, 2], "xyz_yaw": [0, 1, 2, 5]}
 HISTORY_S = 0.5  # measured poses kept for the velocity estimate, s
 
 
@@ -41,7 +40,7 @@ class FrankaCore:
         self.cell, self.fr = cell, franka
         self.frame = HoleFrame(franka.hole_pose)
         self.action_labels = contract.action_labels(cell.action_space)
-        self._idx = _ACTION_INDEX[cell.action_space]
+        self._idx = contract.ACTION_INDEX[cell.action_space]
         self._scale = np.array([cell.max_step_m] * 3 + [cell.max_step_rad] * 3)
         self._box = np.asarray(cell.safety_box_m, dtype=float)
         self.rng = np.random.default_rng(seed)

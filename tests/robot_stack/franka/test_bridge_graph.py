@@ -175,7 +175,9 @@ def test_scripted_insertion_through_the_bridge_succeeds(tmp_path, probe):
         p, r = o.obs[:3], o.obs[3:6]
         centred, inside = np.hypot(p[0], p[1]) < 0.0004, p[2] < -0.001
         goal = np.array([0.0, 0.0, -0.03 if (inside or centred) else max(p[2], 0.003)])
-        a = np.concatenate([np.clip(0.3 * (goal - p) / 0.01, -0.5, 0.5), np.clip(-r / 0.05, -1, 1)])
+        # at most 2.5 mm per step: on a loaded machine the twin runs behind the 10 Hz tick and a
+        # faster descent can hit the hole's edge hard enough for a force abort (seen once in the suite)
+        a = np.concatenate([np.clip(0.3 * (goal - p) / 0.01, -0.25, 0.25), np.clip(-r / 0.05, -1, 1)])
         probe.act(o.episode, o.step, a)
 
     probe.on_observation = actor
