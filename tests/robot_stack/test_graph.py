@@ -189,8 +189,11 @@ def test_teleop_node_with_fake_spacemouse_takes_over_within_one_tick(tmp_path, p
         pushed = wait_for(lambda: [c for c in probe.cmds_since(t_run) if c.action[0] > 0.3], 10, what="push")
         assert all(c.source == Source.HUMAN for c in pushed)  # pushed forward = +x in the ROS convention
         wait_for(lambda: probe.events_of("request_success"), 10, what="button 0 -> request_success")
-        end = wait_for(lambda: probe.events_of("episode_end"), 10, what="episode end")[0]
-        assert end.data["reason"] == "success" and end.data["intervention_steps"] >= 5
+        # the demo loop may have pushed before the cell's clock started: an early episode can end
+        # by the button alone; wait for one that the push drove and the button ended
+        ends = wait_for(lambda: [e for e in probe.events_of("episode_end") if e.data["intervention_steps"] >= 5],
+                        10, what="an episode driven by the push")
+        assert ends[0].data["reason"] == "success", ends[0].data
         assert len(probe.joys) > 10
     finally:
         g.close()
