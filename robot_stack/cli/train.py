@@ -71,7 +71,11 @@ def run(args: argparse.Namespace) -> int:
         with GraphSession(prof, cfg, run_dir, args.operator, args.resume, remaining,
                           out=_warnings_only if not args.serve else _warnings_and_urls, on_event=on_event,
                           serve=args.serve, port=args.port) as g:
-            reason = g.wait(lambda: len(ends) >= remaining or rolling_success() >= tr.target_success,
+            def done() -> bool:  # episode_end events, or the cell's own count should an event be missed
+                n = max(len(ends), g.monitor.snapshot()[0].get("cell", {}).get("episodes", 0))
+                return n >= remaining or rolling_success() >= tr.target_success
+
+            reason = g.wait(done,
                             tick=(lambda: progress.update(ends, g.monitor)) if progress else None)
     if progress:
         progress.close()

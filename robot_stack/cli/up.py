@@ -59,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
                 print(health_line(g.monitor, cfg.graph.node_dead_s), flush=True)
                 last[0] = time.monotonic()
 
-        reason = g.wait(lambda: bool(args.episodes) and len(episodes_done) >= args.episodes, tick=tick)
+        def done() -> bool:  # events, or the cell's own count should an event be missed
+            n = max(len(episodes_done), g.monitor.snapshot()[0].get("cell", {}).get("episodes", 0))
+            return bool(args.episodes) and n >= args.episodes
+
+        reason = g.wait(done, tick=tick)
     print(f"[launcher] stopped ({reason})", flush=True)
     if reason.startswith("died:"):
         print(f"rlif up: node {reason[5:]} died; see {run_dir}/logs/{reason[5:]}.log", file=sys.stderr)
