@@ -66,7 +66,7 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
     elif operator in ("spacemouse", "keyboard"):
         specs.append(NodeSpec("teleop", {"device": operator}))
     set_observers(specs, extra=sum(r in OBSERVERS for r in remote))
-    if "supervisor" in names:
+    if "supervisor" in names or cfg.cell.render:
         for s in specs:
             if s.name == "cell" and cfg.cell.kind == "twin":
                 s.params["camera_hz"] = CAMERA_HZ

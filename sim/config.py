@@ -33,7 +33,9 @@ class CellConfig:
     stiffness_nm_rad: float = _f(150.0, "Cartesian impedance: rotational stiffness, Nm/rad")
     damping_n_s_m: float = _f(120.0, "Cartesian impedance: translational damping, N s/m")
     damping_nm_s_rad: float = _f(8.0, "Cartesian impedance: rotational damping, Nm s/rad")
-    render: bool = _f(False, "render the wrist camera into observations / the dashboard")
+    render: bool = _f(False, "graph: publish the twin's front camera on the camera topic (2 Hz) even "
+                             "without the dashboard (--serve turns it on anyway); images are not "
+                             "part of the observation")
 
     def validate(self) -> None:
         if not 0 < self.physics_dt_s <= 0.002:
