@@ -5,6 +5,7 @@ import pty
 import select
 import subprocess
 import sys
+import termios
 import time
 
 import pytest
@@ -67,7 +68,13 @@ def test_keyboard_check_through_a_pseudo_terminal():
     os.close(slave)
     out = b""
     try:
-        time.sleep(1.5)  # let it start and put the terminal in cbreak mode (not a timing assert)
+        # Type only once the program has put the terminal in cbreak mode: keys typed earlier are
+        # echoed in canonical mode (and land in front of the JSON line). The pty's master reports
+        # the slave's termios flags.
+        ready = time.monotonic() + 60
+        while termios.tcgetattr(master)[3] & termios.ICANON:
+            assert p.poll() is None and time.monotonic() < ready, "keyboard check never entered cbreak mode"
+            time.sleep(0.05)
         os.write(master, b"www")
         time.sleep(0.2)
         os.write(master, b"g")
