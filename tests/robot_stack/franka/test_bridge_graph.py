@@ -10,6 +10,7 @@ pose the bridge sends.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -122,7 +123,9 @@ def test_stale_robot_state_holds_and_faults(tmp_path, probe):
         t_fault = time.monotonic()
         fault = probe.events_of("fault")[0]
         assert fault.source == "franka_bridge" and fault.data["what"] == "stale robot state"
-        assert "no robot pose / wrench" in fault.data["detail"]
+        # The driver stops both streams at once, but they are separate topics: whichever went
+        # quiet first can be the only one past the limit when the bridge's tick checks.
+        assert re.fullmatch(r"no robot (pose / wrench|pose|wrench) for > \d+ ms", fault.data["detail"]), fault.data
         ends = wait_for(lambda: probe.events_of("episode_end"), 5, what="episode end")
         assert ends[-1].data["reason"] == "robot_fault" and ends[-1].data["truncated"]
         time.sleep(1.0)
