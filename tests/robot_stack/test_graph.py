@@ -138,8 +138,10 @@ def test_nan_policy_action_holds_and_reports(tmp_path, probe):
         t0 = time.monotonic()
         wait_for(lambda: len(probe.cmds_since(t0)) >= 5, 30, what="commands")
         assert all(c.source == Source.HOLD for c in probe.cmds_since(t0))
-        faults = probe.events_of("fault", since=t0)
-        assert faults and faults[0].data["what"] == "non-finite policy action"
+        # The mux repeats a standing fault every FAULT_REPEAT_S (1 s): the first report can
+        # precede t0 or the events endpoint's discovery, a repeat cannot be missed.
+        faults = wait_for(lambda: probe.events_of("fault", since=t0), 5, what="fault event")
+        assert faults[0].data["what"] == "non-finite policy action"
         bad["on"] = False
         t1 = time.monotonic()
         wait_for(lambda: len(probe.cmds_since(t1 + TICK)) >= 3, 5, what="commands after valid actions")
