@@ -10,6 +10,7 @@ def wait_for(pred, timeout: float = 10.0, interval: float = 0.02, what: str = "c
     """Poll `pred()` until truthy; returns its value or fails the test naming `what`
     (with `fail=False`, returns the last falsy value instead)."""
     deadline = time.monotonic() + timeout
+    v = None
     while time.monotonic() < deadline:
         v = pred()
         if v:

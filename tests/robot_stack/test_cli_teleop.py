@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from tests.helpers import wait_for
+
 # The console script, as users run it. (`python -m robot_stack.cli.main` loads main.py twice, as
 # __main__ and as robot_stack.cli.main, so a CliError raised by a subcommand is not caught there.)
 RLIF = [os.path.join(os.path.dirname(sys.executable), "rlif")]
@@ -71,10 +73,9 @@ def test_keyboard_check_through_a_pseudo_terminal():
         # Type only once the program has put the terminal in cbreak mode: keys typed earlier are
         # echoed in canonical mode (and land in front of the JSON line). The pty's master reports
         # the slave's termios flags.
-        ready = time.monotonic() + 60
-        while termios.tcgetattr(master)[3] & termios.ICANON:
-            assert p.poll() is None and time.monotonic() < ready, "keyboard check never entered cbreak mode"
-            time.sleep(0.05)
+        wait_for(lambda: p.poll() is not None or not termios.tcgetattr(master)[3] & termios.ICANON, 60,
+                 interval=0.05, what="the keyboard check entering cbreak mode")
+        assert p.poll() is None, "keyboard check exited before reading keys"
         os.write(master, b"www")
         time.sleep(0.2)
         os.write(master, b"g")
