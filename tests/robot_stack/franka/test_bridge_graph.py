@@ -206,8 +206,13 @@ def test_after_stale_state_returns_a_reset_starts_from_the_held_target(tmp_path,
         t_fault = time.monotonic()
         before = rec.since(0)[-1]
         starts = wait_for(lambda: probe.events_of("episode_start", since=t_fault), 30, what="an episode after recovery")
-        end = probe.events_of("episode_end")[0]
-        assert end.data["reason"] == "robot_fault" and starts[0].data["episode"] == end.data["episode"] + 1
+        fault, ends = probe.events_of("fault")[0], probe.events_of("episode_end")
+        if ends:  # the outage hit a running episode: it ends as a robot fault, the next one starts
+            assert ends[0].data["reason"] == "robot_fault" and starts[0].data["episode"] == ends[0].data["episode"] + 1
+        else:  # the outage came before the first step (a first reset slower than stop_after_s on a
+            # loaded machine, seen once in CI): nothing was recorded, so no episode end and the same
+            # episode starts again after the reset (FrankaBridge.on_stale)
+            assert starts[0].data["episode"] == fault.data["episode"] == 0, (fault.data, starts[0].data)
         after = rec.since(t_fault)
         assert len(after) > 0
         step = np.linalg.norm(after[0, :3] - before[:3])  # first target after the outage: no jump
