@@ -68,16 +68,19 @@ ALGO = {"rlif": "rlpd", "hg-dagger": "hg-dagger", "dagger": "dagger", "bc": "bc"
 SEED_STRIDE = 1_000_000  # training/demo episode seeds of run seed s start at (s + 1) * this
 
 # Presets. `agent` holds config overrides applied under the user's --set (the user wins).
+# Both use a small RLPD (5 critics of 128x128, UTD 2; ~25 ms per RLPD env step on 2 shared cores).
+# Decision (issue 7): the `full` preset keeps this size instead of the paper's 10 critics of 256x256
+# at UTD 4 (~100 ms per env step here: ~10 h+ for the grid on this machine). At 30k steps the small
+# net already reaches 90-100 % (docs/results/); the full size is one --set away:
+# `--set agent.hidden=[256,256] --set agent.n_critics=10 --set agent.utd=4`.
+SMALL_RLPD = {"hidden": [128, 128], "n_critics": 5, "utd": 2, "threads": 1, "warmup_rows": 300}
 PRESETS: dict[str, dict[str, Any]] = {
-    # CI-sized: mid expert, one seed, a small RLPD (5 critics of 128x128, UTD 2) so the four
-    # methods finish in well under 15 min on 2 shared cores (~25 ms per RLPD env step here).
+    # CI-sized: mid expert, one seed, 5k steps: the four methods finish in well under 15 min.
     "quick": {"methods": METHODS, "experts": ("mid",), "seeds": (0,), "steps": 5000, "eval_every": 1000,
-              "eval_episodes": 20, "demo_episodes": 5,
-              "agent": {"hidden": [128, 128], "n_critics": 5, "utd": 2, "threads": 1, "warmup_rows": 300}},
-    # The issue's target: three levels, three seeds, 30k env steps, the full-size RLPD (10 critics
-    # of 256x256, UTD 4). Hours on this machine (~100 ms per RLPD env step).
-    "full": {"methods": METHODS, "experts": LEVELS, "seeds": (0, 1, 2), "steps": 30000, "eval_every": 2500,
-             "eval_episodes": 50, "demo_episodes": 10, "agent": {"threads": 1, "warmup_rows": 500}},
+              "eval_episodes": 20, "demo_episodes": 5, "agent": SMALL_RLPD},
+    # The issue's target grid: three levels, three seeds, 30k env steps (~4.5 h in two streams here).
+    "full": {"methods": METHODS, "experts": LEVELS, "seeds": (0, 1, 2), "steps": 30000, "eval_every": 5000,
+             "eval_episodes": 20, "demo_episodes": 5, "agent": SMALL_RLPD},
 }
 
 
