@@ -51,7 +51,8 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
     actor_weights = run_dir / "checkpoints" / "actor.safetensors"
     params: dict[str, dict] = {
         "cell": {"start_episode": start_episode, "max_episodes": max_episodes,
-                 "learner_gate": cfg.graph.accelerated and "learner" in names},
+                 "learner_gate": cfg.graph.accelerated and "learner" in names,
+                 "wait_recorder": "recorder" in names + remote},
         "franka_bridge": {"start_episode": start_episode, "max_episodes": max_episodes,
                           "wait_recorder": "recorder" in names + remote},
         "mux": {"sync_operator": operator == "sim"},

@@ -26,7 +26,8 @@ What differs from the twin cell (decisions):
 - **Episode numbers follow the store**: with `-p wait_recorder:=true` (set by the plan when the
   graph has a recorder, here or on a GPU box) the first episode starts only once the recorder's
   heartbeat was heard, and at its `n_episodes` if that is higher than `start_episode` (a robot PC
-  restarted while the learner box kept the run). Until then the arm holds at the reset pose.
+  restarted while the learner box kept the run); its first step waits, as the twin cell's, for
+  the heartbeat to report `inputs_matched`. Until then the arm holds at the reset pose.
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ class FrankaBridgeNode(CellNode):
         self.pending_end: str | None = None  # episode end completed at the next tick
         self.started_any = False  # an episode has begun since this node started
         super().__init__(name)
-        self.waiting_recorder = bool(self.param("wait_recorder", False))
+        self.waiting_recorder = self.wait_recorder  # (CellNode's param) until a recorder heartbeat
         fr = self.cfg.franka
         ft = T.franka_topics(fr)
         self.counters.update(targets=0, dry_run_targets=0, stale_faults=0, force_aborts=0, resets=0)

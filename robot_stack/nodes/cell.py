@@ -10,7 +10,8 @@ commands are held too. Clocks:
 Events handled: estop (hold within one tick, no steps until estop_clear), request_success,
 request_abort. `t` is the cell clock: s of control time since this node started.
 Parameters: start_episode (int), max_episodes (0 = no limit), learner_gate (bool),
-expect_obs_subscribers (int: steps start once that many nodes and the mux are matched).
+expect_obs_subscribers (int: steps start once that many nodes and the mux are matched),
+wait_recorder (bool: and once the recorder's heartbeat reports its inputs matched).
 """
 from __future__ import annotations
 
@@ -39,6 +40,10 @@ class CellNode(RlifNode):
         self.max_episodes = int(self.param("max_episodes", 0))
         gate = bool(self.param("learner_gate", False))
         self.expect_obs_subs = int(self.param("expect_obs_subscribers", 1))
+        # The plan sets wait_recorder when the graph has a recorder (here or on another machine):
+        # no step until its heartbeat says it sees our observations and the commands.
+        self.wait_recorder = bool(self.param("wait_recorder", False))
+        self.recorder_matched = False
         self.cell = cell if cell is not None else self.make_cell()
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
@@ -109,7 +114,8 @@ class CellNode(RlifNode):
             # the mux's commands reach us (our own HOLD publisher is the other match), so the
             # first steps are not held on a missed deadline.
             if (self.obs_pub.get_subscription_count() < self.expect_obs_subs
-                    or self.cmd_sub.get_publisher_count() < 2):
+                    or self.cmd_sub.get_publisher_count() < 2
+                    or (self.wait_recorder and not self.recorder_matched)):
                 return
             self.matched = True
         self.phase = "await"
@@ -209,5 +215,7 @@ class CellNode(RlifNode):
             s = T.unpack_status(msg)
         except T.TopicError:
             return
+        if s["node"] == "recorder" and s.get("inputs_matched"):
+            self.recorder_matched = True
         if s["node"] == "learner" and "updates" in s:
             self.gate.on_learner_updates(s["updates"], starved=s.get("state") == "waiting_for_data")

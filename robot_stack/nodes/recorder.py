@@ -3,7 +3,8 @@
 Rows are appended to `run_dir/replay.zarr` in step order (`logic.joiner.StepJoiner`) and the
 episode is committed when the cell's `episode_end` arrives (with the final observation). A
 crash loses at most the episode in flight: on restart the store drops its uncommitted tail and
-the cell continues at `store.n_episodes`. An episode whose rows never all arrive (2 s after its
+the cell continues at `store.n_episodes`. The clock's first step waits for this node's heartbeat
+to report `inputs_matched` (see `inputs_matched`), so no first-episode message is lost to discovery. An episode whose rows never all arrive (2 s after its
 end) is discarded with a fault, never committed with a hole in it.
 It also appends one row per episode to `run_dir/metrics.csv` (columns in `METRIC_COLUMNS`; the
 supervisor and `rlif train` read them).
@@ -56,15 +57,25 @@ class RecorderNode(RlifNode):
         if not self.metrics_path.exists():
             with open(self.metrics_path, "w", newline="") as f:
                 csv.writer(f).writerow(METRIC_COLUMNS)
-        self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation, T.OBSERVATION.qos)
+        self.obs_sub = self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation,
+                                                T.OBSERVATION.qos)
         self.create_subscription(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, self.on_policy, T.POLICY_ACTION.qos)
-        self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
+        self.cmd_sub = self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
         self.create_subscription(T.STATUS.msg_type, T.STATUS.name, self.on_status, T.STATUS.qos)
         self.on_events(self.on_event)
         self.create_timer(0.1, self.process)
 
     def status(self):
-        return {"n_rows": self.store.n_rows, "n_episodes": self.store.n_episodes}
+        return {"n_rows": self.store.n_rows, "n_episodes": self.store.n_episodes,
+                "inputs_matched": self.inputs_matched()}
+
+    def inputs_matched(self) -> bool:
+        """Our subscriptions see the clock's observations and the commands of the mux and the clock.
+        The clock node waits for this (param wait_recorder) before its first step: DDS matching is
+        per endpoint pair, and an observation missed at step 0 would leave the episode with a hole
+        (it is discarded, never committed). Seen: the cell's own subscriber count was reached by
+        other observers while ours was still unmatched, 11 observations lost."""
+        return self.obs_sub.get_publisher_count() >= 1 and self.cmd_sub.get_publisher_count() >= 2
 
     def on_observation(self, msg):
         o = self.unpack(T.unpack_observation, msg, self.obs_labels)

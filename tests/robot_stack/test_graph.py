@@ -14,6 +14,7 @@ import pytest
 
 from learner.replay import ReplayStore, Source
 from robot_stack import config as cfgmod
+from robot_stack import topics as T
 from robot_stack.session import GraphSession
 from tests.fakes.graph import Probe, actor_weights_file, write_run_config
 from tests.helpers import wait_for
@@ -45,6 +46,18 @@ def launch(tmp_path, nodes, operator="none", sets=(), actor_weights=True, node_p
     return g.__enter__(), cfg, run_dir
 
 
+def executed_since(probe, t0: float, source: Source | None = None) -> list:
+    """The command each step executed, of steps whose commands arrived after t0: a step the cell
+    held (its HOLD announcement after a missed deadline) is a HOLD even if the mux's late command
+    for it shows on the topic too."""
+    by_step: dict = {}
+    for c in probe.cmds_since(t0):
+        key = (c.episode, c.step)
+        if by_step.get(key) is None or c.source == Source.HOLD:
+            by_step[key] = c
+    return [c for c in by_step.values() if source is None or c.source == source]
+
+
 def test_takeover_switches_source_within_one_tick_and_is_recorded(tmp_path, probe):
     g, cfg, run_dir = launch(tmp_path, ["cell", "actor", "mux", "recorder"])
     try:
@@ -61,19 +74,25 @@ def test_takeover_switches_source_within_one_tick_and_is_recorded(tmp_path, prob
         th = threading.Thread(target=operator, daemon=True)
         t0 = time.monotonic()
         th.start()
-        wait_for(lambda: len(probe.cmds_since(t0 + TICK)) >= 10, 10, what="commands after takeover")
-        after = probe.cmds_since(t0 + TICK)  # every step that started a tick after the takeover
-        assert all(c.source == Source.HUMAN for c in after), [c.source for c in after]
-        np.testing.assert_allclose(after[0].action, [0.3, 0, 0.2, 0, 0, 0])
-        stop[0] = True
-        th.join()
+        # Every step that started a tick after the takeover is the operator's, or held (the cell
+        # holds when the mux misses the deadline on a loaded machine): never the policy's.
+        try:
+            wait_for(lambda: len(executed_since(probe, t0 + TICK, Source.HUMAN)) >= 10, 20, what="operator steps")
+        finally:
+            stop[0] = True
+            th.join()
+        after = [c.source for c in executed_since(probe, t0 + TICK)]
+        assert Source.POLICY not in after, after
+        np.testing.assert_allclose(executed_since(probe, t0 + TICK, Source.HUMAN)[0].action, [0.3, 0, 0.2, 0, 0, 0])
         probe.intervene(False)
         t1 = time.monotonic()
-        wait_for(lambda: len(probe.cmds_since(t1 + TICK)) >= 3, 10, what="commands after release")
-        assert all(c.source == Source.POLICY for c in probe.cmds_since(t1 + TICK))
-        # Seen once in CI: the request got no episode end in 10 s (a lost event on a loaded
-        # machine; cause not pinned down). Pressing the button again is what an operator does; a
-        # 3 s window per press keeps a late duplicate from aborting a second episode.
+        wait_for(lambda: len(executed_since(probe, t1 + TICK, Source.POLICY)) >= 3, 10, what="policy after release")
+        assert Source.HUMAN not in [c.source for c in executed_since(probe, t1 + TICK)]
+        # Seen twice under load: the first request got no episode end in 3 s although the probe's
+        # publisher had matched all 5 subscriptions (the cell's reader may not have matched the
+        # probe's writer yet: DDS matching is per side; cause not proven). Pressing the button
+        # again is what an operator does; a 3 s window per press keeps a late duplicate from
+        # aborting a second episode.
         for _ in range(4):
             probe.event("request_abort")
             if wait_for(lambda: probe.events_of("episode_end"), 3, what="episode end", fail=False):
@@ -88,6 +107,31 @@ def test_takeover_switches_source_within_one_tick_and_is_recorded(tmp_path, prob
     np.testing.assert_array_equal(intervening, source == Source.HUMAN)
     first_human = int(np.flatnonzero(source == Source.HUMAN)[0])
     assert source[first_human - 1] == Source.POLICY  # the step RLIF blames (reward -1)
+
+
+def test_cell_takes_no_step_until_the_recorder_sees_its_inputs(tmp_path, probe):
+    """With a recorder in the graph, the first observation waits for the recorder's heartbeat to
+    report `inputs_matched` (else early observations can be lost to discovery and the whole first
+    episode discarded). A fake heartbeat stands in for the recorder."""
+    status_pub = probe.node.create_publisher(T.STATUS.msg_type, T.STATUS.name, T.STATUS.qos)
+    g, cfg, run_dir = launch(tmp_path, ["cell", "actor", "mux"], node_params={"cell": {"wait_recorder": True}})
+    try:
+        wait_for(lambda: "cell" in g.monitor.snapshot()[0] and status_pub.get_subscription_count() >= 2, 30,
+                 what="the cell's heartbeat and status subscription")  # subscribers: the cell, the monitor
+        t_end = time.monotonic() + 3.0
+        while time.monotonic() < t_end:  # a recorder whose subscriptions are not matched yet
+            status_pub.publish(T.pack_status("recorder", {"n_rows": 0, "n_episodes": 0, "inputs_matched": False}))
+            time.sleep(0.25)
+        assert probe.obs_since(0) == []
+
+        def matched_heartbeat():
+            status_pub.publish(T.pack_status("recorder", {"n_rows": 0, "n_episodes": 0, "inputs_matched": True}))
+            return probe.obs_since(0)
+
+        obs = wait_for(matched_heartbeat, 20, interval=0.25, what="observations after the recorder matched")
+        assert (obs[0].episode, obs[0].step) == (0, 0)
+    finally:
+        g.close()
 
 
 def test_silent_operator_while_intervening_holds_and_never_hands_back(tmp_path, probe):

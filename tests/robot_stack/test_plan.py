@@ -26,3 +26,10 @@ def test_twin_camera_only_with_the_dashboard_or_cell_render(tmp_path):
     served = _specs(tmp_path, serve=True)
     assert "supervisor" in served and served["cell"].params["camera_hz"] == CAMERA_HZ
     assert _specs(tmp_path, ["cell.render=true"])["cell"].params["camera_hz"] == CAMERA_HZ
+
+
+def test_the_clock_waits_for_a_recorder_only_when_the_graph_has_one(tmp_path):
+    assert _specs(tmp_path)["cell"].params["wait_recorder"] is True
+    cfg = cfgmod.resolve("sim", [])
+    specs = {s.name: s for s in plan_nodes({"name": "t", "nodes": ["cell", "actor", "mux"]}, cfg, tmp_path)}
+    assert specs["cell"].params["wait_recorder"] is False

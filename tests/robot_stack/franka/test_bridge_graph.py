@@ -160,7 +160,7 @@ def test_first_episode_waits_for_the_recorder_and_continues_its_numbering(tmp_pa
         assert probe.events_of("episode_start") == [] and probe.obs_since(0) == []
 
         def recorder_heartbeat():
-            status_pub.publish(T.pack_status("recorder", {"n_rows": 700, "n_episodes": 7}))
+            status_pub.publish(T.pack_status("recorder", {"n_rows": 700, "n_episodes": 7, "inputs_matched": True}))
             return probe.events_of("episode_start")
 
         starts = wait_for(recorder_heartbeat, 20, interval=0.25, what="episode start after the recorder's status")
