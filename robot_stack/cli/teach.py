@@ -25,7 +25,7 @@ def record_poses(topic_spec, seconds: float, timeout: float) -> tuple[list, list
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
-    from robot_stack import topics as T
+    from robot_stack.franka import topics as FT
 
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
@@ -35,7 +35,7 @@ def record_poses(topic_spec, seconds: float, timeout: float) -> tuple[list, list
     pos, quat, first = [], [], []
 
     def on_pose(msg):
-        p, q, _ = T.unpack_pose(msg)
+        p, q, _ = FT.unpack_pose(msg)
         if not first:
             first.append(time.monotonic())
         pos.append(p)
@@ -58,11 +58,11 @@ def record_poses(topic_spec, seconds: float, timeout: float) -> tuple[list, list
 
 
 def run(args: argparse.Namespace) -> int:
-    from robot_stack import topics as T
+    from robot_stack.franka import topics as FT
     from robot_stack.franka.teach import TeachError, average_pose
 
     cfg = resolve_config(args)
-    spec = T.franka_topics(cfg.franka).pose
+    spec = FT.franka_topics(cfg.franka).pose
     pos, quat = record_poses(spec, args.seconds, args.timeout)
     if not pos:
         raise CliError(f"no pose on {spec.name} within {args.timeout:.0f} s: is franka_ros2 running with "

@@ -1,6 +1,6 @@
 """Franka bridge node: the real arm in the cell's role (`CellNode` driving a `FrankaCell`).
 
-franka_ros2 side (names, frame and hole pose from `franka.*`, QoS from `topics.franka_topics`):
+franka_ros2 side (names, frame and hole pose from `franka.*`, QoS from `franka.topics.franka_topics`):
 subscribes the state broadcaster's `current_pose` (PoseStamped), external wrench in the
 stiffness frame (WrenchStamped) and `measured_joint_states` (JointState); publishes the
 Cartesian impedance controller's equilibrium pose (PoseStamped, base frame). The RLIF side is
@@ -37,6 +37,7 @@ import numpy as np
 
 from learner.replay import Source
 from robot_stack import topics as T
+from robot_stack.franka import topics as FT
 from robot_stack.franka.cell import FrankaCell
 from robot_stack.nodes.cell import CellNode
 
@@ -54,7 +55,7 @@ class FrankaBridgeNode(CellNode):
         super().__init__(name)
         self.waiting_recorder = self.wait_recorder  # (CellNode's param) until a recorder heartbeat
         fr = self.cfg.franka
-        ft = T.franka_topics(fr)
+        ft = FT.franka_topics(fr)
         self.counters.update(targets=0, dry_run_targets=0, stale_faults=0, force_aborts=0, resets=0)
         self.target_pub = self.create_publisher(ft.target.msg_type, ft.target.name, ft.target.qos)
         self.create_subscription(ft.pose.msg_type, ft.pose.name, self.on_pose, ft.pose.qos)
@@ -77,11 +78,11 @@ class FrankaBridgeNode(CellNode):
 
     # ------------------------------------------------------------ franka_ros2 state
     def on_pose(self, msg):
-        pos, quat, stamp = T.unpack_pose(msg)
+        pos, quat, stamp = FT.unpack_pose(msg)
         self.cell.on_pose(pos, quat, time.monotonic(), stamp)
 
     def on_wrench(self, msg):
-        force, torque, _ = T.unpack_wrench(msg)
+        force, torque, _ = FT.unpack_wrench(msg)
         if self.cell.on_wrench(force, torque, time.monotonic()):
             self.counters["force_aborts"] += 1
             self.get_logger().warning(f"force {self.cell.core.max_force:.1f} N > {self.cfg.cell.max_force_n} N: "
@@ -89,7 +90,7 @@ class FrankaBridgeNode(CellNode):
             self.send_outbox()
 
     def on_joints(self, msg):
-        q, _, _ = T.unpack_joints(msg)
+        q, _, _ = FT.unpack_joints(msg)
         if len(q) >= 7:
             self.cell.on_joints(q, time.monotonic())
 
@@ -105,7 +106,7 @@ class FrankaBridgeNode(CellNode):
             self.get_logger().info(f"dry run target (hole frame m, rad) {self.last_target} base xyz "
                                    f"{np.round(pos, 4).tolist()}", throttle_duration_sec=0.5)
             return
-        self.target_pub.publish(T.pack_pose(pos, quat, time.time(), self.cfg.franka.base_frame))
+        self.target_pub.publish(FT.pack_pose(pos, quat, time.time(), self.cfg.franka.base_frame))
 
     # ------------------------------------------------------------ episodes (CellNode hooks)
     def start_episode(self):

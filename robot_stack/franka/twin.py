@@ -23,7 +23,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from robot_stack import topics as T
+from robot_stack.franka import topics as FT
 from robot_stack.franka.geometry import FLIP, HoleFrame, mat_to_quat
 from robot_stack.nodes.base import RlifNode
 
@@ -41,7 +41,7 @@ class TwinFrankaNode(RlifNode):
         p, R = self.twin.hole_frame
         self.frame = HoleFrame((*p, *mat_to_quat(R @ FLIP)))  # the pose `rlif teach` would read on the twin
         self.check_hole_pose(fr.hole_pose)
-        ft = T.franka_topics(fr)
+        ft = FT.franka_topics(fr)
         self.pose_pub = self.create_publisher(ft.pose.msg_type, ft.pose.name, ft.pose.qos)
         self.wrench_pub = self.create_publisher(ft.wrench.msg_type, ft.wrench.name, ft.wrench.qos)
         self.joints_pub = self.create_publisher(ft.joints.msg_type, ft.joints.name, ft.joints.qos)
@@ -63,7 +63,7 @@ class TwinFrankaNode(RlifNode):
         return {"hole_offset_m": np.round(self.twin.hole_offset, 5).tolist(), "publishing": not self.stopped}
 
     def on_target(self, msg):
-        pos, quat, _ = T.unpack_pose(msg)
+        pos, quat, _ = FT.unpack_pose(msg)
         if not (np.all(np.isfinite(pos)) and np.all(np.isfinite(quat))) or not np.any(quat):
             self.counters["bad_targets"] += 1
             return
@@ -87,6 +87,6 @@ class TwinFrankaNode(RlifNode):
         f_hole, tq_hole = self.twin.wrench()
         R_ee = HoleFrame.ee_to_hole_axes(pose)  # EE axes -> hole axes
         q, dq = self.twin.joint_state()
-        self.pose_pub.publish(T.pack_pose(pos, quat, now, self.cfg.franka.base_frame))
-        self.wrench_pub.publish(T.pack_wrench(R_ee.T @ f_hole, R_ee.T @ tq_hole, now, "fr3_EE"))
-        self.joints_pub.publish(T.pack_joints(JOINT_NAMES, q, dq, now))
+        self.pose_pub.publish(FT.pack_pose(pos, quat, now, self.cfg.franka.base_frame))
+        self.wrench_pub.publish(FT.pack_wrench(R_ee.T @ f_hole, R_ee.T @ tq_hole, now, "fr3_EE"))
+        self.joints_pub.publish(FT.pack_joints(JOINT_NAMES, q, dq, now))

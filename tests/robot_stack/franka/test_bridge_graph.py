@@ -21,6 +21,7 @@ from rclpy.qos import QoSProfile
 
 from learner.replay import Source
 from robot_stack import topics as T
+from robot_stack.franka import topics as FT
 from robot_stack.franka.cell import MAX_RESET_DT_S
 from robot_stack.franka.geometry import HoleFrame
 from robot_stack.session import GraphSession
@@ -39,7 +40,7 @@ class TargetRecorder:
         probe.node.create_subscription(PoseStamped, cfg.franka.target_topic, self._cb, QoSProfile(depth=100))
 
     def _cb(self, msg):
-        pos, quat, _ = T.unpack_pose(msg)
+        pos, quat, _ = FT.unpack_pose(msg)
         with self.lock:
             self.got.append((time.monotonic(), self.frame.from_base(pos, quat)))
 
