@@ -37,7 +37,7 @@ expert only labels), `train_success` (any driver). Per cell: final success, the 
 intervention rate, first and last window's rate (the trend), env steps, updates, wall time.
 
 A cell's result is written atomically to `run_dir/cells/<method>-<expert>-s<seed>.json` as soon
-as it finishes, with a fingerprint of everything that determines it (budget, eval settings and
+as it finishes (its final actor to `run_dir/actors/<same>.safetensors`: `rlif eval` takes it), with a fingerprint of everything that determines it (budget, eval settings and
 all configs); a re-run with the same run folder skips cells whose file matches, so a killed
 experiment resumes at the first unfinished cell (an unfinished cell restarts from scratch; its
 store under `run_dir/stores/` is replaced).
@@ -137,12 +137,16 @@ def fingerprint(spec: Spec, cfgs: Configs, method: str, expert: str, seed: int) 
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def write_json(path: Path, obj: Any) -> None:
-    """Atomic: a temp file in the same folder, then rename."""
+def write_atomic(path: Path, data: bytes) -> None:
+    """A temp file in the same folder, then rename: a killed run never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1))
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_atomic(path, json.dumps(obj, indent=1).encode())
 
 
 def load_done(path: Path, fp: str) -> dict | None:
@@ -166,8 +170,9 @@ def _experts(level: str, cfgs: Configs, seed: int):
 
 
 def run_cell(spec: Spec, cfgs: Configs, method: str, expert: str, seed: int, store_dir: Path,
-             progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Run one cell from scratch; returns its result dict (see the module docstring)."""
+             progress: Callable[[int], None] | None = None, actor_file: Path | None = None) -> dict[str, Any]:
+    """Run one cell from scratch; returns its result dict (see the module docstring) and writes
+    the final actor to `actor_file` if given."""
     from sim.cell import TwinCell
 
     t0 = time.perf_counter()
@@ -235,6 +240,9 @@ def run_cell(spec: Spec, cfgs: Configs, method: str, expert: str, seed: int, sto
                 eval_point()
                 while next_eval <= tot["steps"]:
                     next_eval += spec.eval_every
+        actor = agent.export_actor()  # the actor the last eval point measured
+        if actor_file is not None:  # for `rlif eval` and analysis; its hash goes in the result
+            write_atomic(actor_file, actor)
         windows = [p["intervention_rate"] for p in points[1:]]
         return {"method": method, "expert": expert, "seed": seed, "algo": agent_cfg.algo,
                 "success": points[-1]["success"], "abort_rate": points[-1]["abort_rate"],
@@ -243,7 +251,8 @@ def run_cell(spec: Spec, cfgs: Configs, method: str, expert: str, seed: int, sto
                 "intervention_rate_last": windows[-1] if windows else float("nan"),
                 "takeovers": tot["takeovers"], "env_steps": tot["steps"], "demo_steps": demo_steps,
                 "episodes": tot["episodes"], "updates": tot["updates"], "diverged": diverged,
-                "wall_s": round(time.perf_counter() - t0, 2), "points": points}
+                "wall_s": round(time.perf_counter() - t0, 2), "actor_sha256": hashlib.sha256(actor).hexdigest(),
+                "points": points}
     finally:
         store.close()
         cell.close()
@@ -294,8 +303,8 @@ def run_experiment(spec: Spec, cfgs: Configs, run_dir: Path,
         if on_cell_start is not None:
             on_cell_start(key, res is not None)
         if res is None:
-            res = dict(run_cell(spec, cfgs, method, expert, seed, Path(run_dir) / "stores" / key, progress),
-                       fingerprint=fp)
+            res = dict(run_cell(spec, cfgs, method, expert, seed, Path(run_dir) / "stores" / key, progress,
+                                actor_file=Path(run_dir) / "actors" / f"{key}.safetensors"), fingerprint=fp)
             write_json(path, res)
         results.append(res)
     return experts, results

@@ -4,16 +4,20 @@ settings changes are not mistaken for finished cells)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
 
+from learner.checkpoint import load_policy
 from learner.config import AgentConfig, ReplayConfig
 from learner.experiment import Configs, Spec, cell_key, run_experiment
 from learner.experiment_report import summary_json, write_all
+from learner.loop import evaluate
 from learner.replay import ReplayStore
+from sim.cell import TwinCell
 from sim.config import CellConfig, OperatorConfig
 
 TINY_AGENT = AgentConfig(hidden=(32, 32), n_critics=2, batch_size=32, utd=1, threads=1, warmup_rows=40)
@@ -46,6 +50,18 @@ def test_tiny_experiment_writes_every_output(tmp_path):
         assert not np.isnan(labelled).any()  # dagger: every visited state labelled
     with ReplayStore.open(tmp_path / "stores" / "rlif-mid-s0" / "replay.zarr", readonly=True) as s:
         assert s.n_episodes == TINY.demo_episodes + by["rlif"]["episodes"]
+    # each cell's final actor is saved, and it is the one the last eval point measured
+    cfgs, rlif = _cfgs(), by["rlif"]
+    policy = load_policy(tmp_path / "actors" / "rlif-mid-s0.safetensors")
+    cell = TwinCell(cfgs.cell, seed=0)
+    try:
+        ev = evaluate(cell, policy, TINY.eval_episodes, seed=TINY.eval_seed)
+    finally:
+        cell.close()
+    assert (ev["success_rate"], ev["mean_steps"]) == (rlif["points"][-1]["success"], rlif["points"][-1]["eval_mean_steps"])
+    for r in results:
+        blob = (tmp_path / "actors" / f"{cell_key(r['method'], 'mid', 0)}.safetensors").read_bytes()
+        assert hashlib.sha256(blob).hexdigest() == r["actor_sha256"]
 
     files = write_all(tmp_path, asdict(TINY), experts, results, "rlif experiment (test)")
     for name in ("results.csv", "curves.png", "report.md"):
