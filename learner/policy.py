@@ -20,7 +20,7 @@ from learner import safeio
 from learner.errors import CheckpointError
 from learner.nets import LOG_STD_MAX, LOG_STD_MIN, TanhGaussianActor
 
-__all__ = ["Policy", "CheckpointError", "encode_actor", "ACTOR_KIND", "ACTOR_FORMAT"]
+__all__ = ["Policy", "ZeroedObs", "CheckpointError", "encode_actor", "ACTOR_KIND", "ACTOR_FORMAT"]
 
 ACTOR_KIND = "rlif-actor"
 ACTOR_FORMAT = 2  # 2: + obs_scale (observation multipliers applied before the first layer)
@@ -125,3 +125,17 @@ class Policy:
     def __repr__(self) -> str:
         return (f"Policy(algo={self.algo}, obs_dim={self.obs_dim}, action_dim={self.action_dim}, "
                 f"version={self.version}, n_updates={self.n_updates})")
+
+
+class ZeroedObs:
+    """A policy that sees some observation features as 0 (a sensor ablation for `rlif eval
+    --zero-obs`: e.g. no F/T sensor = f_*, tq_* zero; position zeroed = "at the nominal hole")."""
+
+    def __init__(self, policy: Any, indices: list[int]):
+        self.policy, self.indices = policy, list(indices)
+
+    def act(self, obs: np.ndarray, deterministic: bool = True,
+            rng: np.random.Generator | None = None) -> np.ndarray:
+        x = np.array(obs, dtype=np.float32, copy=True)
+        x[..., self.indices] = 0.0
+        return self.policy.act(x, deterministic=deterministic, rng=rng)

@@ -5,6 +5,8 @@ a checkpoints folder, or a run folder (its `checkpoints/`). The actor runs deter
 (tanh of the mean) through `learner.policy.Policy`, exactly as the actor node would; the cell
 comes from the run folder's `config.yaml` when CHECKPOINT is a run folder, else from the profile
 (default sim), plus `--set`. A corrupt or mismatched file is one clear line, exit 1.
+`--zero-obs` evaluates the actor with some observation features replaced by 0 (which sensors
+does it rely on: e.g. `force` = no F/T sensor).
 """
 from __future__ import annotations
 
@@ -27,8 +29,28 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "is a run folder, else sim)")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a config field, repeatable (see `rlif config`)")
+    p.add_argument("--zero-obs", default="", metavar="LABELS",
+                   help="sensor ablation: the actor sees these observation features as 0, comma list of "
+                        "labels or groups (pos, rot, vel, force = f_*,tq_*), e.g. --zero-obs force")
     add_json_arg(p)
     p.set_defaults(func=run)
+
+
+OBS_GROUPS = {"pos": ("ee_x", "ee_y", "ee_z"), "rot": ("ee_rx", "ee_ry", "ee_rz"),
+              "vel": ("v_x", "v_y", "v_z", "w_x", "w_y", "w_z"), "force": ("f_x", "f_y", "f_z", "tq_x", "tq_y", "tq_z")}
+
+
+def zeroed_labels(text: str, obs_labels) -> list[str]:
+    """Labels named by `--zero-obs` (labels or group names), validated against the cell's."""
+    names: list[str] = []
+    for item in (x.strip() for x in text.split(",") if x.strip()):
+        for name in OBS_GROUPS.get(item, (item,)):
+            if name not in obs_labels:
+                raise CliError(f"--zero-obs: unknown observation feature {item!r}; labels: {', '.join(obs_labels)}; "
+                               f"groups: {', '.join(OBS_GROUPS)}", 2)
+            if name not in names:
+                names.append(name)
+    return names
 
 
 def _resolve(path: Path) -> Path:
@@ -41,9 +63,12 @@ def run(args: argparse.Namespace) -> int:
     from learner.checkpoint import load_policy
     from learner.errors import CheckpointError
     from learner.loop import evaluate
+    from learner.policy import ZeroedObs
+    from sim.contract import OBS_LABELS
 
     if args.episodes < 1:
         raise CliError("--episodes must be >= 1", 2)
+    zeroed = zeroed_labels(args.zero_obs, OBS_LABELS)
     if not args.checkpoint.exists():
         raise CliError(f"{args.checkpoint}: no such file or folder", 2)
     saved = args.checkpoint / "config.yaml"
@@ -71,15 +96,17 @@ def run(args: argparse.Namespace) -> int:
                 what = "success" if r["success"] else "aborted" if r["aborted"] else "timeout"
                 print(f"episode {k + 1}/{args.episodes}: {what} in {r['steps']} steps", file=sys.stderr, flush=True)
 
-        res = evaluate(cell, policy, args.episodes, seed=args.seed, progress=progress)
+        actor = ZeroedObs(policy, [cell.obs_labels.index(n) for n in zeroed]) if zeroed else policy
+        res = evaluate(cell, actor, args.episodes, seed=args.seed, progress=progress)
     finally:
         cell.close()
     res.update({"checkpoint": str(args.checkpoint), "policy_version": policy.version,
-                "n_updates": policy.n_updates, "algo": policy.algo})
+                "n_updates": policy.n_updates, "algo": policy.algo, "zeroed_obs": zeroed})
     if args.json:
         emit_json(res)
     else:
         print(f"autonomous success {res['success_rate']:.0%} over {res['episodes']} episodes "
               f"(aborts {res['abort_rate']:.0%}, mean {res['mean_steps']:.0f} steps); "
-              f"{policy.algo} policy v{policy.version} after {policy.n_updates} updates")
+              f"{policy.algo} policy v{policy.version} after {policy.n_updates} updates"
+              + (f"; zeroed: {', '.join(zeroed)}" if zeroed else ""))
     return 0

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from learner.errors import CheckpointError
-from learner.policy import Policy
+from learner.policy import Policy, ZeroedObs
 from tests.learner.helpers import ACT, OBS, random_batch, small_agent
 
 pytestmark = pytest.mark.unit
@@ -76,3 +76,15 @@ def test_observation_scale_travels_with_the_actor():
     assert np.allclose(Policy.from_bytes(small_agent().export_actor()).obs_scale, 1.0)  # unknown size: ones
     with pytest.raises(ValueError, match="obs_scale"):
         make_agent(small_cfg(obs_scale=(1.0, 0.0)), OBS, ACT, 0)
+
+
+def test_zeroed_obs_acts_as_if_those_features_read_zero():
+    pol = Policy.from_bytes(small_agent().export_actor(), obs_dim=OBS, action_dim=ACT)
+    obs = np.random.default_rng(0).standard_normal((5, OBS)).astype(np.float32) + 1.0  # no zeros
+    ablated, before = ZeroedObs(pol, [0, 2]), obs.copy()
+    expected = obs.copy()
+    expected[:, [0, 2]] = 0.0
+    assert np.allclose(ablated.act(obs), pol.act(expected))
+    assert not np.allclose(ablated.act(obs), pol.act(obs))  # the features mattered
+    assert np.allclose(ablated.act(obs[1]), pol.act(expected[1]))  # one observation too
+    np.testing.assert_array_equal(obs, before)  # the caller's array is not modified

@@ -42,6 +42,18 @@ def test_eval_a_run_folder_uses_its_saved_cell_config(tmp_path):
     assert json.loads(r.stdout.strip().splitlines()[-1])["mean_steps"] <= 7
 
 
+def test_eval_with_zeroed_sensors_names_them_and_rejects_unknown_ones(tmp_path):
+    agent = make_agent(AgentConfig(hidden=(32, 32), n_critics=2), len(OBS_LABELS), len(ACTION_LABELS["6d"]), 0)
+    save_checkpoint(tmp_path / "checkpoints", agent)
+    r = rlif("eval", str(tmp_path), "--episodes", "1", "--set", "cell.episode_steps=5", "--zero-obs", "force,ee_x",
+             "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["zeroed_obs"] == ["f_x", "f_y", "f_z", "tq_x", "tq_y", "tq_z", "ee_x"] and out["episodes"] == 1
+    r = rlif("eval", str(tmp_path), "--episodes", "1", "--zero-obs", "force,torque_z")
+    assert r.returncode == 2 and "'torque_z'" in r.stderr and "ee_x" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_bench_learner_quick_json():
     r = rlif("bench", "learner", "--quick", "--json")
     assert r.returncode == 0, r.stderr
