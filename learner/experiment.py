@@ -76,8 +76,10 @@ SEED_STRIDE = 1_000_000  # training/demo episode seeds of run seed s start at (s
 SMALL_RLPD = {"hidden": [128, 128], "n_critics": 5, "utd": 2, "threads": 1, "warmup_rows": 300}
 PRESETS: dict[str, dict[str, Any]] = {
     # CI-sized: mid expert, one seed, 5k steps: the four methods finish in well under 15 min.
+    # Initial SAC temperature 0.05 (default 1.0): 5k steps is RLIF's early phase, where a lower
+    # start learns faster (mid, seed 0: 55 % at 5k vs 0 % with 1.0); at 30k both reach 100 %.
     "quick": {"methods": METHODS, "experts": ("mid",), "seeds": (0,), "steps": 5000, "eval_every": 1000,
-              "eval_episodes": 20, "demo_episodes": 5, "agent": SMALL_RLPD},
+              "eval_episodes": 20, "demo_episodes": 5, "agent": {**SMALL_RLPD, "init_temperature": 0.05}},
     # The target grid: three levels, three seeds, 30k env steps (~4.5 h in two streams here).
     "full": {"methods": METHODS, "experts": LEVELS, "seeds": (0, 1, 2), "steps": 30000, "eval_every": 5000,
              "eval_episodes": 20, "demo_episodes": 5, "agent": SMALL_RLPD},

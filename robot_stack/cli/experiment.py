@@ -28,8 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("experiment", help="RLIF vs HG-DAgger vs DAgger vs BC on the twin (table + plot)")
     p.add_argument("--preset", choices=("quick", "full"), default="quick",
-                   help="quick: mid expert, 1 seed, 5k steps (<= 15 min); full: 3 levels, 3 seeds, "
-                        "30k steps (hours); both a small RLPD (5 critics 128x128, UTD 2)")
+                   help="quick: mid expert, 1 seed, 5k steps, initial temperature 0.05 (<= 15 min); full: 3 levels, "
+                        "3 seeds, 30k steps (hours); both a small RLPD (5 critics 128x128, UTD 2)")
     p.add_argument("--methods", type=_csv(str), default=None, help=f"comma list from {','.join(METHODS)}")
     p.add_argument("--experts", type=_csv(str), default=None, help=f"comma list from {','.join(LEVELS)}")
     p.add_argument("--seeds", type=_csv(int), default=None, help="comma list of run seeds, e.g. 0,1,2")
