@@ -37,7 +37,8 @@ expert only labels), `train_success` (any driver). Per cell: final success, the 
 intervention rate, first and last window's rate (the trend), env steps, updates, wall time.
 
 A cell's result is written atomically to `run_dir/cells/<method>-<expert>-s<seed>.json` as soon
-as it finishes (its final actor to `run_dir/actors/<same>.safetensors`: `rlif eval` takes it), with a fingerprint of everything that determines it (budget, eval settings and
+as it finishes (its final actor to `run_dir/actors/<same>.safetensors`: `rlif eval` takes it),
+with a fingerprint of everything that determines it (budget, eval settings and
 all configs); a re-run with the same run folder skips cells whose file matches, so a killed
 experiment resumes at the first unfinished cell (an unfinished cell restarts from scratch; its
 store under `run_dir/stores/` is replaced).

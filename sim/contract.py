@@ -11,6 +11,8 @@ from __future__ import annotations
 OBS_LABELS = ("ee_x", "ee_y", "ee_z", "ee_rx", "ee_ry", "ee_rz",
               "v_x", "v_y", "v_z", "w_x", "w_y", "w_z",
               "f_x", "f_y", "f_z", "tq_x", "tq_y", "tq_z")
+# Named groups of OBS_LABELS (`rlif eval --zero-obs force` etc.).
+OBS_GROUPS = {"pos": OBS_LABELS[0:3], "rot": OBS_LABELS[3:6], "vel": OBS_LABELS[6:12], "force": OBS_LABELS[12:18]}
 
 # Per-feature multipliers that bring the observation to O(1) inside the learner's networks:
 # 1 cm, 0.1 rad, 5 cm/s, 0.5 rad/s, 10 N, 1 Nm -> 1. Positions matter at the mm level (the hole's

@@ -36,12 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-OBS_GROUPS = {"pos": ("ee_x", "ee_y", "ee_z"), "rot": ("ee_rx", "ee_ry", "ee_rz"),
-              "vel": ("v_x", "v_y", "v_z", "w_x", "w_y", "w_z"), "force": ("f_x", "f_y", "f_z", "tq_x", "tq_y", "tq_z")}
-
-
 def zeroed_labels(text: str, obs_labels) -> list[str]:
     """Labels named by `--zero-obs` (labels or group names), validated against the cell's."""
+    from sim.contract import OBS_GROUPS
+
     names: list[str] = []
     for item in (x.strip() for x in text.split(",") if x.strip()):
         for name in OBS_GROUPS.get(item, (item,)):

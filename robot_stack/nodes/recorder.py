@@ -4,7 +4,8 @@ Rows are appended to `run_dir/replay.zarr` in step order (`logic.joiner.StepJoin
 episode is committed when the cell's `episode_end` arrives (with the final observation). A
 crash loses at most the episode in flight: on restart the store drops its uncommitted tail and
 the cell continues at `store.n_episodes`. The clock's first step waits for this node's heartbeat
-to report `inputs_matched` (see `inputs_matched`), so no first-episode message is lost to discovery. An episode whose rows never all arrive (2 s after its
+to report `inputs_matched` (see `inputs_matched`), so no first-episode message is lost to
+discovery. An episode whose rows never all arrive (2 s after its
 end) is discarded with a fault, never committed with a hole in it.
 It also appends one row per episode to `run_dir/metrics.csv` (columns in `METRIC_COLUMNS`; the
 supervisor and `rlif train` read them).
