@@ -12,6 +12,8 @@ A wrong key or a wrong type is a `ConfigError` naming the key and the allowed on
 from __future__ import annotations
 
 import dataclasses
+import math
+import reprlib
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -25,41 +27,43 @@ from sim.config import CellConfig, OperatorConfig
 from teleop.config import TeleopConfig
 
 LAUNCH_DIR = Path(__file__).resolve().parent.parent / "launch"
+MIN_BODY_BYTES = 1024  # supervisor.max_body_bytes floor: an e-stop's {"reason": ...} must fit
 
 
 class ConfigError(ValueError):
     """A config key, type or value is wrong; the message names the key and what is allowed."""
 
 
-def _f(default: Any, doc: str) -> Any:
-    return field(default=default, metadata={"doc": doc})
+def _f(default: Any, doc: str, **limits: float) -> Any:
+    """A field with its doc line and its allowed range (gt/ge/lt/le, checked by `check_numbers`)."""
+    return field(default=default, metadata={"doc": doc, **limits})
 
 
 @dataclass(frozen=True)
 class GraphConfig:
     """Timing and fault limits of the ROS 2 graph."""
 
-    deadline_ms: float = _f(50.0, "no command within this after a tick -> hold, count a missed deadline")
+    deadline_ms: float = _f(50.0, "no command within this after a tick -> hold, count a missed deadline", gt=0)
     accelerated: bool = _f(False, "twin only: tick as soon as the step is applied (not wall clock)")
-    teleop_timeout_ms: float = _f(100.0, "teleop silent this long while intervening -> hold + fault")
-    heartbeat_hz: float = _f(2.0, "status heartbeat rate of every node, Hz")
-    node_dead_s: float = _f(5.0, "launcher: a node with no heartbeat this long is reported unhealthy")
+    teleop_timeout_ms: float = _f(100.0, "teleop silent this long while intervening -> hold + fault", gt=0)
+    heartbeat_hz: float = _f(2.0, "status heartbeat rate of every node, Hz", gt=0)
+    node_dead_s: float = _f(5.0, "launcher: a node with no heartbeat this long is reported unhealthy", gt=0)
 
-    def validate(self) -> None:
-        _check(self.deadline_ms > 0, "graph.deadline_ms", "must be > 0")
-        _check(self.teleop_timeout_ms > 0, "graph.teleop_timeout_ms", "must be > 0")
+    def validate(self) -> None:  # deadlines: a NaN or inf here would switch the hold off
+        _check(_positive(self.deadline_ms), "graph.deadline_ms", "must be a finite number > 0")
+        _check(_positive(self.teleop_timeout_ms), "graph.teleop_timeout_ms", "must be a finite number > 0")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """What `rlif train` runs."""
 
-    episodes: int = _f(50, "stop after this many episodes")
-    target_success: float = _f(1.1, "stop early when the rolling success rate reaches this (>1: never)")
-    window: int = _f(20, "episodes in the rolling success / intervention rate")
-    seed: int = _f(0, "seed of every random source in the run")
-    checkpoint_every: int = _f(1000, "learner updates between checkpoints")
-    weights_every_s: float = _f(5.0, "learner publishes policy weights this often, s")
+    episodes: int = _f(50, "stop after this many episodes", ge=1)
+    target_success: float = _f(1.1, "stop early when the rolling success rate reaches this (>1: never)", ge=0)
+    window: int = _f(20, "episodes in the rolling success / intervention rate", ge=1)
+    seed: int = _f(0, "seed of every random source in the run", ge=0)
+    checkpoint_every: int = _f(1000, "learner updates between checkpoints", ge=1)
+    weights_every_s: float = _f(5.0, "learner publishes policy weights this often, s", gt=0)
 
     def validate(self) -> None:
         _check(self.episodes > 0, "train.episodes", "must be > 0")
@@ -71,13 +75,17 @@ class SupervisorConfig:
     """The supervisor web app (FastAPI)."""
 
     host: str = _f("127.0.0.1", "bind address; anything but loopback is warned about loudly")
-    port: int = _f(8765, "TCP port")
-    max_body_bytes: int = _f(65536, "larger request bodies are refused (413)")
-    stream_hz: float = _f(4.0, "rate of status updates on the dashboard's event stream (/api/stream), Hz")
-    history: int = _f(10000, "metrics rows (episodes) kept in memory for the charts")
+    port: int = _f(8765, "TCP port", ge=1, le=65535)
+    max_body_bytes: int = _f(65536, "larger request bodies are refused (413); >= 1024 so an e-stop's "
+                                    "reason always fits", ge=MIN_BODY_BYTES)
+    stream_hz: float = _f(4.0, "rate of status updates on the dashboard's event stream (/api/stream), Hz",
+                          gt=0, le=50)
+    history: int = _f(10000, "metrics rows (episodes) kept in memory for the charts", ge=1)
 
     def validate(self) -> None:
         _check(0 < self.port < 65536, "supervisor.port", "must be a TCP port (1-65535)")
+        _check(self.max_body_bytes >= MIN_BODY_BYTES, "supervisor.max_body_bytes",
+               f"must be >= {MIN_BODY_BYTES} (a smaller limit would refuse the e-stop's body)")
         _check(0 < self.stream_hz <= 50, "supervisor.stream_hz", "must be in (0, 50]")
         _check(self.history > 0, "supervisor.history", "must be > 0")
 
@@ -105,21 +113,26 @@ class FrankaConfig:
         (0.5, 0.0, 0.1, 1.0, 0.0, 0.0, 0.0),
         "taught EE pose with the peg aligned at the hole entrance, base frame: x y z (m), qx qy qz qw")
     dry_run: bool = _f(False, "compute and log targets but never publish them (first run on a new cell)")
-    stale_ms: float = _f(100.0, "no pose or wrench for this long -> hold (no new targets) + fault, ms")
-    velocity_window_s: float = _f(0.03, "EE velocity = pose difference over at least this long, s")
-    lift_m: float = _f(0.05, "reset: lift the peg tip to this height above the board first, m")
-    reset_speed_m_s: float = _f(0.05, "reset: max speed of the interpolated target, m/s")
-    reset_speed_rad_s: float = _f(0.3, "reset: max angular speed of the interpolated target, rad/s")
-    reset_tolerance_m: float = _f(0.004, "reset done when the measured tip is this close to the start pose, m")
-    reset_timeout_s: float = _f(20.0, "reset not done in this long -> fault, hold, wait for the operator's start, s")
+    stale_ms: float = _f(100.0, "no pose or wrench for this long -> hold (no new targets) + fault, ms", gt=0)
+    velocity_window_s: float = _f(0.03, "EE velocity = pose difference over at least this long, s", gt=0)
+    lift_m: float = _f(0.05, "reset: lift the peg tip to this height above the board first, m", ge=0)
+    reset_speed_m_s: float = _f(0.05, "reset: max speed of the interpolated target, m/s", gt=0, le=0.25)
+    reset_speed_rad_s: float = _f(0.3, "reset: max angular speed of the interpolated target, rad/s", gt=0)
+    reset_tolerance_m: float = _f(0.004, "reset done when the measured tip is this close to the start pose, m",
+                                  gt=0)
+    reset_timeout_s: float = _f(20.0, "reset not done in this long -> fault, hold, wait for the operator's start, s",
+                                gt=0)
     confirm_reset: bool = _f(False, "after each reset wait for the operator's request_start event")
-    state_hz: float = _f(100.0, "twin_franka: rate of the simulated franka_ros2 state topics, Hz")
+    state_hz: float = _f(100.0, "twin_franka: rate of the simulated franka_ros2 state topics, Hz", gt=0)
 
-    def validate(self) -> None:
-        _check(self.stale_ms > 0, "franka.stale_ms", "must be > 0")
-        _check(self.reset_speed_m_s > 0 and self.reset_speed_rad_s > 0, "franka.reset_speed_*", "must be > 0")
+    def validate(self) -> None:  # deadlines and speeds: NaN / inf would switch a limit off
+        _check(_positive(self.stale_ms), "franka.stale_ms", "must be a finite number > 0")
+        _check(_positive(self.reset_timeout_s), "franka.reset_timeout_s", "must be a finite number > 0")
+        _check(_positive(self.reset_speed_m_s) and _positive(self.reset_speed_rad_s), "franka.reset_speed_*",
+               "must be finite numbers > 0")
         _check(0 < self.reset_speed_m_s <= 0.25, "franka.reset_speed_m_s", "must be in (0, 0.25] m/s")
         _check(self.state_hz > 0, "franka.state_hz", "must be > 0")
+        _check(all(math.isfinite(v) for v in self.hole_pose), "franka.hole_pose", "must be 7 finite numbers")
         q = self.hole_pose[3:]
         _check(abs(sum(v * v for v in q) - 1.0) < 1e-3, "franka.hole_pose",
                "the quaternion (last 4 values, qx qy qz qw) must have unit norm")
@@ -141,6 +154,7 @@ class RunConfig:
     franka: FrankaConfig = _f(FrankaConfig(), "the real arm via franka_ros2 (and the twin in franka mode)")
 
     def validate(self) -> "RunConfig":
+        check_numbers(self)  # every number finite and in its declared range, before the per-part rules
         for f in fields(self):
             sub = getattr(self, f.name)
             if is_dataclass(sub) and hasattr(sub, "validate"):
@@ -160,13 +174,52 @@ def _check(ok: bool, key: str, why: str) -> None:
         raise ConfigError(f"config {key}: {why}")
 
 
+def _positive(x: float) -> bool:
+    """A finite number > 0 (False for NaN and inf, which `x <= 0`-style checks let through)."""
+    return 0 < x < math.inf
+
+
+_LIMITS = {"gt": (lambda x, b: x > b, ">"), "ge": (lambda x, b: x >= b, ">="),
+           "lt": (lambda x, b: x < b, "<"), "le": (lambda x, b: x <= b, "<=")}
+
+
+def check_numbers(obj: Any, prefix: str = "") -> None:
+    """Every int/float field of dataclass `obj` (nested, tuples too) finite and within the range its
+    field metadata declares (`gt`, `ge`, `lt`, `le`); a `ConfigError` naming the key otherwise."""
+    for f in fields(obj):
+        value, key = getattr(obj, f.name), prefix + f.name
+        if is_dataclass(value):
+            check_numbers(value, key + ".")
+            continue
+        limits = [(k, f.metadata[k]) for k in _LIMITS if k in f.metadata]
+        for x in value if isinstance(value, tuple) else (value,):
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                continue
+            if not math.isfinite(x):
+                raise ConfigError(f"config {key}: must be a finite number, got {x}")
+            for name, bound in limits:
+                ok, sign = _LIMITS[name]
+                if not ok(x, bound):
+                    raise ConfigError(f"config {key}: must be {sign} {bound}, got {x}")
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 2, 4, 6, 6, 6
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 60, 60, 40
+
+
+def _show(value: Any) -> str:
+    """A short repr for error messages (a value may be huge: a YAML alias bomb, a long string)."""
+    return _REPR.repr(value)
+
+
 # ---------------------------------------------------------------- type checking of values
 def _coerce(value: Any, tp: Any, key: str) -> Any:
     origin = typing.get_origin(tp)
     if origin is Literal:
         allowed = typing.get_args(tp)
         if value not in allowed:
-            raise ConfigError(f"config {key}: {value!r} is not one of {list(allowed)}")
+            raise ConfigError(f"config {key}: {_show(value)} is not one of {list(allowed)}")
         return value
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)
@@ -180,11 +233,11 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
                 return _coerce(value, a, key)
             except ConfigError as e:
                 errors.append(str(e))
-        raise ConfigError(f"config {key}: {value!r} matches none of {args}")
+        raise ConfigError(f"config {key}: {_show(value)} matches none of {args}")
     if origin is tuple:
         args = typing.get_args(tp)
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"config {key}: expected a list, got {value!r}")
+            raise ConfigError(f"config {key}: expected a list, got {_show(value)}")
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_coerce(v, args[0], key) for v in value)
         if len(args) != len(value):
@@ -192,19 +245,19 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
         return tuple(_coerce(v, a, key) for v, a in zip(value, args))
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"config {key}: expected true/false, got {value!r}")
+            raise ConfigError(f"config {key}: expected true/false, got {_show(value)}")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"config {key}: expected an integer, got {value!r}")
+            raise ConfigError(f"config {key}: expected an integer, got {_show(value)}")
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"config {key}: expected a number, got {value!r}")
+            raise ConfigError(f"config {key}: expected a number, got {_show(value)}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"config {key}: expected a string, got {value!r}")
+            raise ConfigError(f"config {key}: expected a string, got {_show(value)}")
         return value
     raise ConfigError(f"config {key}: unsupported field type {tp}")
 
@@ -212,12 +265,12 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
 def merge(obj: Any, overrides: dict[str, Any], prefix: str = "") -> Any:
     """Return a copy of dataclass `obj` with nested `overrides` applied and type-checked."""
     if not isinstance(overrides, dict):
-        raise ConfigError(f"config {prefix or '<root>'}: expected a mapping, got {overrides!r}")
+        raise ConfigError(f"config {prefix or '<root>'}: expected a mapping, got {_show(overrides)}")
     hints = typing.get_type_hints(type(obj))
     names = [f.name for f in fields(obj)]
     changes = {}
     for k, v in overrides.items():
-        key = f"{prefix}{k}"
+        key = f"{prefix}{_show(k) if not isinstance(k, str) or len(k) > 60 else k}"
         if k not in names:
             raise ConfigError(f"config {key}: unknown key; allowed: {', '.join(names)}")
         cur = getattr(obj, k)
@@ -233,45 +286,129 @@ def parse_set(items: list[str] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items or []:
         if "=" not in item:
-            raise ConfigError(f"--set {item!r}: expected section.key=value")
+            raise ConfigError(f"--set {_show(item)}: expected section.key=value")
         dotted, raw = item.split("=", 1)
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = load_yaml(raw, f"--set {_show(item)}") if raw.strip() else ""
         node = out
         parts = dotted.strip().split(".")
         for p in parts[:-1]:
             node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {_show(item)}: {p} is also set to a value; set {p}.KEY or {p}, not both")
+        if isinstance(node.get(parts[-1]), dict):
+            raise ConfigError(f"--set {_show(item)}: {dotted.strip()} is a section; set {dotted.strip()}.KEY=VALUE")
         node[parts[-1]] = value
     return out
 
 
+# ---------------------------------------------------------------- YAML input
+MAX_YAML_BYTES = 1 << 20  # a profile or saved config is a few KB; anything this big is a mistake
+MAX_YAML_VALUES = 100_000  # values after alias expansion: bounds an alias ("billion laughs") bomb
+
+
+def load_yaml(text: str, what: str) -> Any:
+    """`yaml.safe_load` for config input: one-line `ConfigError`s, and a document whose aliases
+    expand to more than MAX_YAML_VALUES values is refused before anything walks or prints it."""
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{what}: {len(text)} characters; config input is limited to {MAX_YAML_BYTES}")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{what}: not valid YAML ({_yaml_problem(e)})") from None
+    except RecursionError:
+        raise ConfigError(f"{what}: YAML nested too deeply") from None
+    count, todo = 0, [data]
+    while todo:
+        x = todo.pop()
+        count += 1
+        if count > MAX_YAML_VALUES:
+            raise ConfigError(f"{what}: expands to more than {MAX_YAML_VALUES} values (YAML aliases "
+                              "repeating a large node?); refused")
+        if isinstance(x, dict):
+            todo.extend(x.keys())
+            todo.extend(x.values())
+        elif isinstance(x, (list, tuple, set)):
+            todo.extend(x)
+    return data
+
+
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    problem = getattr(e, "problem", None) or getattr(e, "context", None) or type(e).__name__
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{problem}{where}"
+
+
+def _read_yaml_file(path: Path, what: str) -> Any:
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{what}: cannot read ({e.strerror or e})") from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise ConfigError(f"{what}: {len(raw)} bytes; config files are limited to {MAX_YAML_BYTES}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{what}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    return load_yaml(text, what)
+
+
 # ---------------------------------------------------------------- profiles
-def profile_path(name: str) -> Path:
+def profile_path(name: str, base: Path | None = None) -> Path:
+    """A profile by name (`launch/NAME.yaml`) or by a .yaml path; a relative path is taken from
+    `base` (the folder of the profile that `extends:` it) when given, else the working directory."""
     p = Path(name)
-    if p.suffix in (".yaml", ".yml") and p.exists():
-        return p
+    if p.suffix in (".yaml", ".yml"):
+        cand = p if base is None or p.is_absolute() else base / p
+        if cand.is_file():
+            return cand
+        if base is not None:
+            raise ConfigError(f"profile {_show(name)} not found (looked in {base})")
     cand = LAUNCH_DIR / f"{name}.yaml"
     if not cand.exists():
         known = sorted(x.stem for x in LAUNCH_DIR.glob("*.yaml"))
-        raise ConfigError(f"profile {name!r} not found in {LAUNCH_DIR}; known: {', '.join(known)}")
+        raise ConfigError(f"profile {_show(name)} not found in {LAUNCH_DIR}; known: {', '.join(known)}")
     return cand
 
 
+_PROFILE_KEYS = {"extends": str, "description": str, "operator": str, "nodes": list, "remote": list,
+                 "config": dict}
+
+
+def _check_profile(path: Path, data: Any) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"profile {path}: must be a mapping (extends:, nodes:, operator:, config:), "
+                          f"found a {type(data).__name__}")
+    for k, kind in _PROFILE_KEYS.items():
+        v = data.get(k)
+        if v is None:
+            continue
+        if not isinstance(v, kind) or (kind is str and not v.strip()):
+            want = {str: "a non-empty string", list: "a list of node names", dict: "a mapping"}[kind]
+            raise ConfigError(f"profile {path}: `{k}` must be {want}, got {_show(v)}")
+        if kind is list and not all(isinstance(x, str) for x in v):
+            raise ConfigError(f"profile {path}: `{k}` must be a list of node names, got {_show(v)}")
+    return data
+
+
 def load_profile(name: str) -> dict[str, Any]:
-    """Read a profile, resolving `extends:` chains; returns {'nodes': [...], 'config': {...}, ...}."""
+    """Read a profile, resolving `extends:` chains; returns {'nodes': [...], 'config': {...}, ...}.
+    A relative `extends:` path (`base.yaml`, `../x.yaml`) is taken from the profile's own folder."""
     chain: list[dict[str, Any]] = []
     seen = set()
     cur: str | None = name
+    base: Path | None = None
     while cur:
-        path = profile_path(cur)
-        if path in seen:
-            raise ConfigError(f"profile {name!r}: `extends` loops through {path}")
-        seen.add(path)
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as e:
-            raise ConfigError(f"profile {path}: not valid YAML: {e}") from None
+        path = profile_path(cur, base)
+        key = path.resolve()
+        if key in seen:
+            raise ConfigError(f"profile {_show(name)}: `extends` loops through {path}")
+        seen.add(key)
+        data = _check_profile(path, _read_yaml_file(path, f"profile {path}"))
         chain.append(data)
-        cur = data.get("extends")
+        cur, base = data.get("extends"), path.parent
     merged: dict[str, Any] = {"config": {}}
     for data in reversed(chain):
         for k, v in data.items():
@@ -308,10 +445,7 @@ def save(cfg: RunConfig, path: Path) -> None:
 
 def load_saved(path: Path) -> RunConfig:
     """Read a run folder's `config.yaml` back (for --resume), type-checked and validated."""
-    try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read saved config {path}: {e}") from None
+    data = _read_yaml_file(Path(path), f"saved config {path}") or {}
     return merge(RunConfig(), data).validate()
 
 
