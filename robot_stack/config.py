@@ -124,6 +124,23 @@ class FrankaConfig:
                                 gt=0)
     confirm_reset: bool = _f(False, "after each reset wait for the operator's request_start event")
     state_hz: float = _f(100.0, "twin_franka: rate of the simulated franka_ros2 state topics, Hz", gt=0)
+    wrench_sign: Literal[-1, 1] = _f(-1, "franka_ros2's external wrench x this = the wrench ON the robot (-1: "
+                                         "libfranka reports the robot's reaction; README push test checks it)")
+    collision_force_n: float = _f(80.0, "franka reflex threshold per Cartesian force axis, N (above "
+                                        "cell.max_force_n: the cell's abort comes first)", gt=0, le=200)
+    collision_torque_nm: float = _f(25.0, "franka reflex threshold per Cartesian torque axis, Nm", gt=0, le=200)
+    collision_joint_torque_nm: tuple[float, float, float, float, float, float, float] = _f(
+        (70.0, 70.0, 70.0, 70.0, 25.0, 25.0, 20.0), "franka reflex threshold per joint torque, Nm", gt=0, le=200)
+    admin: Literal["driver", "twin"] = _f("driver", "who answers recovery (`rlif robot recover`): franka_ros2 "
+                                                    "(driver, via its ROS 2 CLI) or the twin in franka mode")
+    hardware_component: str = _f("FrankaHardwareInterface", "franka_hardware's ros2_control component name")
+    ros2_cli: str = _f("/entrypoint.sh ros2", "driver admin: command running ROS 2 Jazzy's CLI (franka_msgs and "
+                                              "controller_manager_msgs are not importable from this venv)")
+    home_q: tuple[float, ...] = _f((), "homing: joints (7, rad) with the tip above the hole inside the safety "
+                                       "box; () = no homing")
+    home_every: int = _f(10, "homing before the first reset, then before every Nth reset", ge=1)
+    home_speed_rad_s: float = _f(0.3, "homing: max joint speed of the interpolated trajectory, rad/s", gt=0, le=1)
+    home_tolerance_rad: float = _f(0.02, "homing done when every joint is this close to home_q, rad", gt=0)
 
     def validate(self) -> None:  # deadlines and speeds: NaN / inf would switch a limit off
         _check(_positive(self.stale_ms), "franka.stale_ms", "must be a finite number > 0")
@@ -136,6 +153,7 @@ class FrankaConfig:
         q = self.hole_pose[3:]
         _check(abs(sum(v * v for v in q) - 1.0) < 1e-3, "franka.hole_pose",
                "the quaternion (last 4 values, qx qy qz qw) must have unit norm")
+        _check(len(self.home_q) in (0, 7), "franka.home_q", "must be 7 joint angles (rad) or [] for no homing")
 
 
 @dataclass(frozen=True)
@@ -166,6 +184,8 @@ class RunConfig:
                     raise ConfigError(f"{f.name}: {e}") from None
         _check(self.graph.deadline_ms < 1000.0 / self.cell.control_hz, "graph.deadline_ms",
                f"must be shorter than one control period ({1000.0 / self.cell.control_hz:.1f} ms)")
+        _check(self.franka.collision_force_n > self.cell.max_force_n, "franka.collision_force_n",
+               f"must exceed cell.max_force_n ({self.cell.max_force_n} N): the cell's force abort before franka's reflex")
         return self
 
 
