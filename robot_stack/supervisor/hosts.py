@@ -26,13 +26,29 @@ def is_loopback(host: str) -> bool:
 
 
 def is_loopback_name(host_header: str) -> bool:
-    """The same for an HTTP `Host` header (with an optional port)."""
+    """The same for an HTTP `Host` header: `name`, `name:port`, `[v6]` or `[v6]:port`, nothing
+    else (`[::1]evil.com`, `localhost:80:x`, `localhost:` and a port that is not digits are refused)."""
     host = host_header.strip()
-    if host.startswith("["):  # [v6]:port
-        host = host[1:].split("]", 1)[0]
-    elif host.count(":") == 1:  # name:port or v4:port
-        host = host.split(":", 1)[0]
-    return is_loopback(host)
+    if host.startswith("["):  # [v6] or [v6]:port
+        inside, sep, rest = host[1:].partition("]")
+        if not sep or not (rest == "" or rest.startswith(":") and _digits(rest[1:])):
+            return False
+        return _v6_loopback(inside)
+    name, sep, port = host.partition(":")
+    if sep and not _digits(port):
+        return False
+    return bool(name) and is_loopback(name)
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _v6_loopback(text: str) -> bool:
+    try:
+        return ipaddress.IPv6Address(text).is_loopback
+    except ValueError:
+        return False
 
 
 class LoopbackHostMiddleware:

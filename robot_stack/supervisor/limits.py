@@ -1,28 +1,21 @@
 """ASGI middleware refusing request bodies larger than `max_body_bytes` with a 413 JSON error.
 
-A declared `Content-Length` over the limit is refused before any byte is read; a chunked body is
-counted while it streams and refused as soon as it passes the limit (when the app has not
-started its answer yet, which holds for every endpoint here: they read the body first).
+A declared `Content-Length` over the limit is refused before any byte is read; any other body
+(chunked, or a wrong length) is read by the middleware before the app runs, at most `limit`
+bytes, and refused as soon as it passes the limit; the app then gets it replayed. An empty
+body is never refused, whatever the limit (a browser's bodiless POST, the e-stop button's).
 """
 from __future__ import annotations
 
 import json
 
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-
-class _TooLarge(HTTPException):
-    """Raised from `receive`; an HTTPException so the app's JSON error handler answers it."""
-
-    def __init__(self, limit: int):
-        super().__init__(413, _detail(limit))
 
 
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, max_body_bytes: int):
         self.app = app
-        self.max_body_bytes = int(max_body_bytes)
+        self.max_body_bytes = max(0, int(max_body_bytes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -33,30 +26,26 @@ class BodyLimitMiddleware:
         if declared is not None and declared > limit:
             await _refuse(send, limit)
             return
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        # Read the whole body (at most `limit` bytes) before the app runs: whatever an endpoint
+        # does with it, or an answer that starts before reading it (a file), it cannot be too large.
+        body: list[Message] = []
+        seen, more = 0, True
+        while more:
             msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > limit:
-                    raise _TooLarge(limit)
-            return msg
+            if msg["type"] != "http.request":
+                body.append(msg)  # the client left: the app sees that
+                break
+            seen += len(msg.get("body", b""))
+            if seen > limit:
+                await _refuse(send, limit)
+                return
+            body.append(msg)
+            more = msg.get("more_body", False)
 
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
+        async def replay() -> Message:
+            return body.pop(0) if body else await receive()
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if started:
-                raise
-            await _refuse(send, limit)
+        await self.app(scope, replay, send)
 
 
 def _content_length(scope: Scope) -> int | None:

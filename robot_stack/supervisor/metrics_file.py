@@ -17,14 +17,16 @@ line first) or, alternatively, one JSON object per line to `<run-dir>/metrics.js
 Extra columns (the recorder also writes `takeovers`, `holds`, `reason`, `policy_version`, ...)
 are kept as they are (numbers parsed when they look like numbers). `read_metrics` tolerates a
 missing file (no rows), a half-written last line and bad rows (skipped and counted), so a
-supervisor can read the file of a run that is still being written. `metrics.csv` is read when
-it exists, else `metrics.jsonl`.
+supervisor can read the file of a run that is still being written. A CSV row is one line (a
+stray quote spoils only its own line, never the rows after it); an integer column holding
+`inf`, `nan` or `1e999` makes its row bad. `metrics.csv` is read when it exists, else
+`metrics.jsonl`.
 """
 from __future__ import annotations
 
 import csv
-import io
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,7 +83,7 @@ def normalize_row(r: dict[str, Any]) -> dict[str, Any] | None:
         for k in _FLOATS:
             if k in r and r[k] not in (None, ""):
                 row[k] = float(r[k])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if "episode" not in row:
         return None
@@ -93,14 +95,27 @@ def normalize_row(r: dict[str, Any]) -> dict[str, Any] | None:
 
 def _csv(text: str) -> list[dict]:
     lines = text.splitlines()
-    if lines and not text.endswith("\n"):
+    if lines and not text.endswith(("\n", "\r")):
         lines = lines[:-1]  # a row still being written
     if not lines:
         return []
+    header = _csv_line(lines[0])
+    if not header:
+        return [{} for _ in lines[1:]]
     rows = []
-    for r in csv.DictReader(io.StringIO("\n".join(lines) + "\n")):
-        rows.append(r if None not in r and None not in r.values() else {})  # wrong column count
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        values = _csv_line(line)  # one line at a time: a stray quote cannot swallow later rows
+        rows.append(dict(zip(header, values)) if values is not None and len(values) == len(header) else {})
     return rows
+
+
+def _csv_line(line: str) -> list[str] | None:
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:
+        return None
 
 
 def _jsonl(text: str) -> list[Any]:
@@ -110,7 +125,7 @@ def _jsonl(text: str) -> list[Any]:
             continue
         try:
             rows.append(json.loads(line))
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # bad JSON, an int over Python's digit limit, deep nesting
             rows.append(None)
     return rows
 
@@ -121,7 +136,7 @@ def _int(v: Any) -> int:
     if isinstance(v, str) and v.strip().lower() in ("true", "false"):
         return int(v.strip().lower() == "true")
     f = float(v)
-    if f != int(f):
+    if not math.isfinite(f) or f != int(f):
         raise ValueError(f"not an integer: {v!r}")
     return int(f)
 

@@ -3,7 +3,9 @@ and a clean `stop()` (open event streams end, the port is released, the thread j
 
 `cfg.port = 0` binds a free port (tests); `server.port` / `server.url` tell which. A host that
 is not loopback is warned about loudly on stderr: anyone who can reach it can read the status,
-and anyone holding the token can move the robot.
+and anyone holding the token can move the robot. HTTP is parsed by h11 with the request line and
+headers bounded to MAX_HEAD_BYTES (over it: 400, connection closed), so a client cannot make the
+process buffer an endless header.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from fastapi import FastAPI
 
 from robot_stack.config import SupervisorConfig
 from robot_stack.supervisor.hosts import is_loopback
+
+MAX_HEAD_BYTES = 64 * 1024  # request line + headers; browsers send a few KB
 
 
 def warn_if_exposed(host: str, stream=None) -> bool:
@@ -37,7 +41,8 @@ class SupervisorServer:
         self.app = app
         self.cfg = cfg
         self._config = uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level=log_level,
-                                      access_log=False, lifespan="off", ws="none",
+                                      access_log=False, lifespan="off", ws="none", http="h11",
+                                      h11_max_incomplete_event_size=MAX_HEAD_BYTES,
                                       timeout_graceful_shutdown=2, timeout_keep_alive=5)
         self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None

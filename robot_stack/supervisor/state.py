@@ -13,6 +13,9 @@ to publish requests. Ingest (any thread):
 - `on_camera(jpeg_bytes)`: the latest frame;
 - `add_metrics(rows)`: rows from the run folder's metrics file (`metrics_file.read_metrics`);
   rows are keyed by episode, so the same episode from the file and from an event is kept once.
+  Only the newest `history` rows are kept; a row no newer than one already dropped for that
+  limit is not added again (a re-read file does not re-send its old rows with new seqs).
+  Non-finite numbers anywhere in a row (nested values too) become null: the JSON stays valid.
 
 Control (`request(kind, **data)` and the helpers `estop()`, `clear_estop()`, ...) publishes the
 event through the injected `publish_event(kind, data)` first and only then changes the state
@@ -75,6 +78,7 @@ class SupervisorState:
         # metrics: rows in episode order; _n_added counts every row ever added (stream cursor)
         self._rows: deque[dict] = deque(maxlen=history)
         self._episodes: set[int] = set()
+        self._dropped_upto: int | None = None  # highest episode dropped for the history limit
         self._n_added = 0
         # camera
         self._jpeg: bytes | None = None
@@ -183,12 +187,16 @@ class SupervisorState:
 
     def _add_row(self, row: dict) -> int:  # caller holds the lock
         ep = row.get("episode")
-        if not isinstance(ep, int) or ep in self._episodes:
+        if not isinstance(ep, int) or isinstance(ep, bool) or ep in self._episodes:
             return 0
+        if self._dropped_upto is not None and ep <= self._dropped_upto:
+            return 0  # older than the kept history: it was shown once and dropped on purpose
         if len(self._rows) == self._rows.maxlen:
-            self._episodes.discard(self._rows[0]["episode"])
+            old = self._rows[0]["episode"]
+            self._episodes.discard(old)
+            self._dropped_upto = old if self._dropped_upto is None else max(self._dropped_upto, old)
         self._episodes.add(ep)
-        row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+        row = {str(k): _json_safe(v) for k, v in row.items()}
         self._rows.append({**row, "seq": self._n_added})  # NaN/inf -> null: the JSON stays valid
         self._n_added += 1
         return 1
@@ -290,6 +298,22 @@ def _mean(xs: Iterable[Any]) -> float | None:
 
 def _auto_success(r: dict) -> int:
     return int(bool(r.get("success")) and bool(r.get("autonomous", r.get("interventions") == 0)))
+
+
+def _json_safe(v: Any, depth: int = 0) -> Any:
+    """`v` with every non-finite float (nested too) as None, nesting cut at 16 levels, and
+    anything that is not JSON data as its str(): what strict JSON (and a browser) accepts."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if v is None or isinstance(v, (str, int, bool)):
+        return v
+    if depth >= 16:
+        return None
+    if isinstance(v, dict):
+        return {str(k): _json_safe(x, depth + 1) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_safe(x, depth + 1) for x in v]
+    return str(v)
 
 
 def _short(data: dict) -> dict:

@@ -2,8 +2,8 @@
 
 Decision: an authenticated e-stop is never refused because of its payload. The optional body
 `{"reason": "..."}` is read by hand after the token check; a body that is not such a JSON object
-(wrong content type, bad JSON, extra fields) still stops the cell, and the answer says the body
-was ignored (`warning`). Every other control endpoint answers bad input with 422. Bodies over
+(wrong content type, bad JSON, extra fields, JSON nested too deeply to parse) still stops the
+cell, and the answer says the body was ignored (`warning`). Every other control endpoint answers bad input with 422. Bodies over
 `max_body_bytes` are refused (413) before any endpoint runs, the e-stop included.
 """
 from __future__ import annotations
@@ -40,5 +40,6 @@ def _note(body: bytes) -> tuple[str, str | None]:
         return "", None
     try:
         return Note.model_validate(json.loads(body)).reason, None
-    except (ValueError, ValidationError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        return "", f"body ignored (expected {{\"reason\": \"...\"}}): {str(e).splitlines()[0][:120]}"
+    except (ValueError, ValidationError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError: ValueErrors
+        why = (str(e).splitlines() or [type(e).__name__])[0][:120]
+        return "", f"body ignored (expected {{\"reason\": \"...\"}}): {why}"
