@@ -7,15 +7,19 @@
 - JSON metadata (safetensors header, key `rlif.meta`): format, the agent's structure (algo,
   dims, hidden sizes, ensemble size), its full config, step counters, optimizer hyper-parameters,
   the numpy/python RNG states, and the caller's `extra` dict (e.g. env steps, the sampler's
-  `rng.bit_generator.state`), plus a sha256 of all tensor bytes (see `learner.safeio`);
+  `rng.bit_generator.state`), plus a sha256 of all of it, tensors and metadata (`learner.safeio`);
 and refreshes `dir/actor.safetensors` (actor only, `learner.policy` format) for the actor node.
 Both go through a temp file + fsync + rename, so a crash leaves the previous files intact.
-Only the newest `keep` checkpoints are kept.
+Pruning keeps the file just written and the newest `keep - 1` checkpoints numbered below it;
+files numbered above it (another run's, or a later one resumed from an earlier state) are
+never deleted.
 
-`load_checkpoint(path_or_dir, agent)` (newest `ckpt-*` if given a folder) verifies checksum,
-structure, every tensor's name/shape/dtype and finiteness BEFORE touching the agent, then copies
-everything in; if anything still fails while copying, the agent's previous state is restored.
-Any problem raises `CheckpointError` naming the file. A diverged agent is never saved.
+`load_checkpoint(path_or_dir, agent)` (newest `ckpt-*` if given a folder) verifies the checksum,
+every metadata field (structure, counters, optimizer state, RNG states: each RNG state is tried
+on a fresh generator), every tensor's name/shape/dtype and finiteness BEFORE touching the agent
+or any RNG, then copies everything in; if anything still fails while copying, the agent's
+previous state is restored. Any problem raises `CheckpointError` naming the file. A diverged
+agent is never saved.
 """
 from __future__ import annotations
 
@@ -110,9 +114,16 @@ def save_checkpoint(folder: str | Path, agent, extra: dict | None = None, keep: 
     path = folder / f"ckpt-{agent.n_updates:09d}.safetensors"
     safeio.atomic_write(path, safeio.pack(tensors, KIND, meta))
     safeio.atomic_write(folder / ACTOR_FILE, actor_blob)
-    for old in checkpoint_paths(folder)[:-keep] if keep > 0 else []:
-        old.unlink(missing_ok=True)
+    if keep > 0:
+        older = [p for p in checkpoint_paths(folder) if _number(p) < agent.n_updates]
+        for old in older[:max(0, len(older) - (keep - 1))]:
+            old.unlink(missing_ok=True)
     return path
+
+
+def _number(path: Path) -> int:
+    m = _NAME.match(path.name)
+    return int(m.group(1)) if m else -1
 
 
 # ---- load ------------------------------------------------------------------------------------
@@ -127,7 +138,32 @@ def read_checkpoint(path_or_dir: str | Path) -> tuple[Path, dict[str, torch.Tens
     tensors, meta = safeio.read_file(p, KIND)
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{p}: checkpoint format {meta.get('format')!r}, this code reads {FORMAT}")
+    _check_meta(p, meta)
     return p, tensors, meta
+
+
+def _is_int(x: Any, lo: int = 0) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= lo
+
+
+def _check_meta(p: Path, meta: dict[str, Any]) -> None:
+    """Every metadata field a load or `load_policy` reads, with its type (CheckpointError otherwise)."""
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            raise CheckpointError(f"{p}: metadata incomplete or malformed: {what}")
+
+    s, c, rng = meta.get("structure"), meta.get("counters"), meta.get("rng")
+    need(isinstance(s, dict), "no `structure`")
+    need(isinstance(s.get("algo"), str), "structure.algo")
+    need(_is_int(s.get("obs_dim"), 1) and _is_int(s.get("action_dim"), 1), "structure.obs_dim / action_dim")
+    need(isinstance(s.get("hidden"), list) and all(_is_int(h, 1) for h in s["hidden"]), "structure.hidden")
+    need(isinstance(c, dict), "no `counters`")
+    for k in ("n_updates", "n_grad_steps", "policy_version"):
+        need(_is_int(c.get(k)), f"counters.{k}")
+    need(isinstance(meta.get("optim"), dict), "no `optim`")
+    need(isinstance(meta.get("extra", {}), dict), "extra")
+    need(isinstance(rng, dict) and isinstance(rng.get("numpy"), list) and isinstance(rng.get("python"), list),
+         "no `rng` (numpy, python)")
 
 
 def _validate(p: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any], agent) -> None:
@@ -155,12 +191,12 @@ def _validate(p: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any], a
     if stray:
         raise bad(f"unexpected tensors {stray[:5]}")
     for name, opt in agent.optimizers().items():
-        om = meta.get("optim", {}).get(name)
-        if om is None:
+        om = meta["optim"].get(name)
+        if not isinstance(om, dict):
             raise bad(f"missing optimizer {name!r}")
         params = [q for g in opt.param_groups for q in g["params"]]
-        if om["n_params"] != [len(g["params"]) for g in opt.param_groups]:
-            raise bad(f"optimizer {name!r} has {om['n_params']} params per group, agent {len(params)}")
+        if om.get("n_params") != [len(g["params"]) for g in opt.param_groups]:
+            raise bad(f"optimizer {name!r} has {om.get('n_params')} params per group, agent {len(params)}")
         for pid, q in enumerate(params):
             for key in ("exp_avg", "exp_avg_sq"):
                 t = tensors.get(f"optim.{name}.{pid}.{key}")
@@ -169,10 +205,57 @@ def _validate(p: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any], a
     for k in ("rng.agent", "rng.torch", "rng.numpy"):
         if k not in tensors:
             raise bad(f"missing RNG state {k}")
+
+
+def _prepare_optimizers(p: Path, tensors, meta, agent) -> dict[str, dict]:
+    """Each optimizer's state dict, built from the file and tried on a copy of the optimizer."""
+    out = {}
+    for name, opt in agent.optimizers().items():
+        om = meta["optim"].get(name)
+        try:
+            if not (isinstance(om, dict) and isinstance(om.get("param_groups"), list)
+                    and len(om["param_groups"]) == len(opt.param_groups)
+                    and all(isinstance(g, dict) for g in om["param_groups"]) and isinstance(om.get("scalars"), dict)):
+                raise ValueError("param_groups / scalars missing or of the wrong shape")
+            sd = _optimizer_state_dict(name, opt, tensors, om)
+            copy.deepcopy(opt).load_state_dict(sd)  # a trial on a copy: the agent's stays untouched
+        except Exception as e:  # noqa: BLE001 - any failure means a malformed optimizer state
+            raise CheckpointError(f"{p}: optimizer {name!r} state is malformed ({type(e).__name__}: {e})") from None
+        out[name] = sd
+    return out
+
+
+def _prepare_rngs(p: Path, tensors, meta, agent) -> dict[str, Any]:
+    """Every RNG state in the file, each tried on a fresh generator (no live RNG is touched)."""
+    def bad(what: str, e: Exception | str) -> CheckpointError:
+        return CheckpointError(f"{p}: RNG state {what} is malformed ({e}); nothing was loaded")
+
+    out: dict[str, Any] = {}
+    for key, gen in (("rng.agent", lambda: torch.Generator(device=agent.gen.device)), ("rng.torch", torch.Generator)):
+        try:
+            gen().set_state(tensors[key])
+        except Exception as e:  # noqa: BLE001
+            raise bad(key, e) from None
+        out[key] = tensors[key]
     try:
-        meta["counters"]["n_updates"], meta["rng"]["numpy"], meta["rng"]["python"]
-    except (KeyError, TypeError) as e:
-        raise bad(f"metadata incomplete ({e})") from None
+        n, arr = meta["rng"]["numpy"], tensors["rng.numpy"]
+        if len(n) != 4 or arr.dtype != torch.int64 or tuple(arr.shape) != (624,):
+            raise ValueError(f"expected [name, pos, has_gauss, gauss] and 624 int64 words, got {len(n)} / "
+                             f"{tuple(arr.shape)} {arr.dtype}")
+        words = arr.numpy()
+        if (words < 0).any() or (words >= 2 ** 32).any():
+            raise ValueError("words outside 32 bits")
+        out["numpy"] = (str(n[0]), words.astype(np.uint32), int(n[1]), int(n[2]), float(n[3]))
+        np.random.RandomState().set_state(out["numpy"])
+    except Exception as e:  # noqa: BLE001
+        raise bad("rng.numpy", e) from None
+    try:
+        py = meta["rng"]["python"]
+        out["python"] = (py[0], tuple(py[1]), py[2])
+        random.Random().setstate(out["python"])
+    except Exception as e:  # noqa: BLE001
+        raise bad("rng.python", e) from None
+    return out
 
 
 def _optimizer_state_dict(name: str, opt, tensors, om) -> dict:
@@ -217,6 +300,8 @@ def load_checkpoint(path_or_dir: str | Path, agent, restore_global_rng: bool = T
     """Load a checkpoint into `agent` (all or nothing); returns the `extra` dict saved with it."""
     p, tensors, meta = read_checkpoint(path_or_dir)
     _validate(p, tensors, meta, agent)
+    optim_states = _prepare_optimizers(p, tensors, meta, agent)
+    rngs = _prepare_rngs(p, tensors, meta, agent)
     snap = _snapshot(agent)
     try:
         dev = agent.device
@@ -227,25 +312,23 @@ def load_checkpoint(path_or_dir: str | Path, agent, restore_global_rng: bool = T
             for name, t in agent.extra_tensors().items():
                 t.copy_(tensors[f"extra.{name}"].to(dev))
         for name, opt in agent.optimizers().items():
-            opt.load_state_dict(_optimizer_state_dict(name, opt, tensors, meta["optim"][name]))
+            opt.load_state_dict(optim_states[name])
             for g in opt.param_groups:  # the current config's learning rate wins on resume
                 g["lr"] = agent.cfg.lr
         agent.set_counters(meta["counters"])
-        agent.gen.set_state(tensors["rng.agent"])
+        agent.gen.set_state(rngs["rng.agent"])
         agent.diverged = False
     except Exception as e:  # noqa: BLE001 - any failure: put the old state back
         _restore(agent, snap)
         raise CheckpointError(f"{p}: could not be applied ({type(e).__name__}: {e}); agent unchanged") from None
-    if restore_global_rng:
-        torch.set_rng_state(tensors["rng.torch"])
+    if restore_global_rng:  # states checked above on fresh generators
+        torch.set_rng_state(rngs["rng.torch"])
         if torch.cuda.is_available():
             cuda = [tensors[k] for k in sorted(k for k in tensors if k.startswith("rng.cuda."))]
             if len(cuda) == torch.cuda.device_count():
                 torch.cuda.set_rng_state_all(cuda)
-        n = meta["rng"]["numpy"]
-        np.random.set_state((n[0], tensors["rng.numpy"].numpy().astype(np.uint32), n[1], n[2], n[3]))
-        py = meta["rng"]["python"]
-        random.setstate((py[0], tuple(py[1]), py[2]))
+        np.random.set_state(rngs["numpy"])
+        random.setstate(rngs["python"])
     return dict(meta.get("extra", {}))
 
 

@@ -2,8 +2,9 @@
 
 Format: a plain safetensors file (any safetensors client reads it). Its header metadata holds
 `rlif.kind` (what the file is), `rlif.meta` (one JSON object) and `rlif.sha256` (hex digest of
-every tensor's raw bytes in key order), so a flipped byte anywhere in the data is detected,
-not silently loaded. Writes go to a temp file in the same folder, are fsynced, then renamed:
+the kind, the meta JSON text and every tensor's raw bytes in key order), so a flipped byte
+anywhere in the data or the metadata is detected, not silently loaded. Files written before the
+metadata was covered (digest of the tensors alone) still load; their metadata is unprotected. Writes go to a temp file in the same folder, are fsynced, then renamed:
 a reader sees the old file or the new one, never a partial one.
 """
 from __future__ import annotations
@@ -26,8 +27,11 @@ from learner.errors import CheckpointError
 MAX_HEADER = 100 * 1024 * 1024  # bytes; a larger header length means garbage
 
 
-def _digest(tensors: dict[str, torch.Tensor]) -> str:
+def _digest(tensors: dict[str, torch.Tensor], kind: str | None = None, meta_json: str | None = None) -> str:
+    """sha256 over kind + meta JSON + tensors; with kind None over the tensors alone (older files)."""
     h = hashlib.sha256()
+    if kind is not None:
+        h.update(b"rlif-v2\0" + kind.encode() + b"\0" + (meta_json or "").encode() + b"\0")
     for k in sorted(tensors):
         t = tensors[k].detach().cpu().contiguous()
         h.update(k.encode())
@@ -39,7 +43,8 @@ def _digest(tensors: dict[str, torch.Tensor]) -> str:
 def pack(tensors: dict[str, torch.Tensor], kind: str, meta: dict[str, Any]) -> bytes:
     """Serialise CPU copies of `tensors` with `meta` (JSON-able) into safetensors bytes."""
     cpu = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
-    header = {"rlif.kind": kind, "rlif.meta": json.dumps(meta), "rlif.sha256": _digest(cpu)}
+    meta_json = json.dumps(meta)
+    header = {"rlif.kind": kind, "rlif.meta": meta_json, "rlif.sha256": _digest(cpu, kind, meta_json)}
     return st_save(cpu, metadata=header)
 
 
@@ -57,16 +62,22 @@ def unpack(blob: bytes, kind: str, name: str = "<bytes>") -> tuple[dict[str, tor
         header = json.loads(blob[8:8 + n])
         extra = header.get("__metadata__") or {}
         tensors = st_load(bytes(blob))
-    except (ValueError, SafetensorError, UnicodeDecodeError) as e:
+    except (ValueError, SafetensorError, UnicodeDecodeError, AttributeError, RecursionError) as e:
         raise bad(f"corrupt safetensors data ({e})") from None
-    if extra.get("rlif.kind") != kind:
-        raise bad(f"is a {extra.get('rlif.kind')!r} file, expected {kind!r}")
+    if not isinstance(extra, dict) or extra.get("rlif.kind") != kind:
+        found = extra.get("rlif.kind") if isinstance(extra, dict) else None
+        raise bad(f"is a {found!r} file, expected {kind!r}")
+    meta_json, stored = extra.get("rlif.meta"), extra.get("rlif.sha256")
+    if not isinstance(meta_json, str):
+        raise bad("metadata missing or corrupt (no rlif.meta)")
+    if stored != _digest(tensors, kind, meta_json) and stored != _digest(tensors):  # else: an older file
+        raise bad("checksum mismatch: tensor data or metadata is corrupt")
     try:
-        meta = json.loads(extra["rlif.meta"])
-    except (KeyError, ValueError) as e:
+        meta = json.loads(meta_json)
+    except (ValueError, RecursionError) as e:
         raise bad(f"metadata missing or corrupt ({e})") from None
-    if _digest(tensors) != extra.get("rlif.sha256"):
-        raise bad("checksum mismatch: tensor data is corrupt")
+    if not isinstance(meta, dict):
+        raise bad("metadata corrupt (not a JSON object)")
     return tensors, meta
 
 
