@@ -5,7 +5,8 @@ nothing pickled::
 
     zarr.json          root attrs: schema "rlif-replay", schema_version 1, obs_labels,
                        action_labels, chunk_rows, meta (create's **meta), operators, cells
-                       (vocabularies of the episode codes), n_committed_rows, n_committed_episodes
+                       (vocabularies of the episode codes), n_committed_rows, n_committed_episodes,
+                       dense_chunks (true: every chunk below the counters is a file, zeros too)
     rows/<column>      one row per control step, see ROW_COLUMNS
     episodes/<column>  one row per committed episode, see EPISODE_COLUMNS
 
@@ -15,8 +16,13 @@ may be longer (they grow a chunk at a time, ahead of the counters). Decisions:
   RAM and, by default (`ReplayConfig.flush_interval_s = 0`), writes it through to zarr: row
   and episode data first, then the counters in one atomic write of the root zarr.json (zarr's
   LocalStore writes every file to a temp name and renames it). A kill -9 therefore loses at
-  most the episode in flight; `open` cuts arrays back to the counters. With an interval > 0,
-  committed episodes reach disk in batches (bulk import, benchmarks).
+  most the episode in flight; `open` cuts arrays back to the counters (that uncommitted tail
+  only). With an interval > 0, committed episodes reach disk in batches (bulk import,
+  benchmarks). A write that fails (disk full, ...) leaves the episode uncommitted, in flight.
+- Nothing committed is ever deleted on open. A writer refuses a store whose counters disagree
+  with its episode table (a counter below the data), whose chunk files are missing (dense
+  stores) or do not decode, or that it cannot write to (read-only filesystem); the error names
+  `rlif store repair` (learner/replay_repair.py), which explains a fix and keeps a backup.
 - `create` builds the store under a temp name and renames it: it appears complete or not at all.
 - `episode` column = the store's own episode index (position in the episodes table).
 - `expert_action` (float32, NaN where there is no label): the simulated expert labels every
@@ -58,8 +64,8 @@ from typing import Any
 import numpy as np
 
 from learner.config import ReplayConfig
-from learner.replay_disk import (StoreError, create_arrays, cut_back, lock, open_arrays, read_attrs,  # noqa: F401
-                                 read_columns, write_columns)
+from learner.replay_disk import (StoreError, chunk_problems, create_arrays, cut_back, lock,  # noqa: F401
+                                 open_arrays, probe_writable, read_attrs, read_columns, write_columns)
 from learner.replay_ram import Columns, Pools
 from learner.replay_sample import Sampler
 
@@ -101,6 +107,20 @@ DERIVED = {"r_rlif": ("float32", ()), "r_task": ("float32", ()), "last": ("bool"
            "prior": ("bool", ()), "abort_end": ("bool", ())}  # RAM only, recomputed from the flags on load
 
 
+def counter_problem(starts: np.ndarray, lengths: np.ndarray, n_rows: int) -> str | None:
+    """Why counters (`len(starts)` episodes, `n_rows` rows) disagree with the committed episode
+    table (contiguous episodes of >= 1 row from row 0, ending exactly at n_rows), or None."""
+    e = len(starts)
+    lengths = lengths.astype(np.int64)
+    covered = int(lengths.sum())
+    chain = e == 0 or (starts[0] == 0 and (lengths >= 1).all()
+                       and (starts[1:] == starts[:-1] + lengths[:-1]).all())
+    if chain and covered == n_rows:
+        return None
+    return (f"the counters disagree with the data: n_committed_rows={n_rows}, n_committed_episodes={e}, "
+            f"but those episodes {'cover' if chain else 'do not form a contiguous table over'} {covered} rows")
+
+
 class ReplayStore(Sampler):
     """See the module docstring. Use `create` / `open`, not the constructor."""
 
@@ -130,7 +150,8 @@ class ReplayStore(Sampler):
         root.update_attributes({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "obs_labels": obs_labels,
                                 "action_labels": action_labels, "chunk_rows": cfg.chunk_rows, "meta": meta,
                                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                "operators": [], "cells": [], "n_committed_rows": 0, "n_committed_episodes": 0})
+                                "operators": [], "cells": [], "n_committed_rows": 0, "n_committed_episodes": 0,
+                                "dense_chunks": True})
         try:
             os.rename(tmp, path)  # atomic; fails if another process created `path` meanwhile
         except OSError as e:
@@ -151,6 +172,8 @@ class ReplayStore(Sampler):
         if not readonly:
             self._lock_fd = lock(self.path)
         try:
+            if not readonly:
+                probe_writable(self.path)
             attrs = self._read_attrs()
             self.obs_labels, self.action_labels = list(attrs["obs_labels"]), list(attrs["action_labels"])
             no, na = len(self.obs_labels), len(self.action_labels)
@@ -164,6 +187,7 @@ class ReplayStore(Sampler):
             self.pools = Pools(self._pool_mask)
             self._load(attrs)
             if not readonly:
+                self._refuse_damage(attrs)
                 cut_back(self.path, self._arrays, self._counts())
         except BaseException:
             self._unlock()
@@ -176,6 +200,17 @@ class ReplayStore(Sampler):
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the fd releases the flock
             self._lock_fd = None
+
+    def _refuse_damage(self, attrs: dict) -> None:
+        """A writer's check before it changes anything: counters agree with the episode table,
+        and (dense stores) every chunk below the counters is there."""
+        problem = counter_problem(self.eps["start"][: self._e], self.eps["length"][: self._e], self._n)
+        if problem is None and attrs.get("dense_chunks"):
+            missing = chunk_problems(self.path, self._arrays, self._counts(), dense=True)
+            problem = missing[0] if missing else None
+        if problem:
+            raise StoreError(f"{self.path}: {problem}; nothing was changed: `rlif store repair {self.path}` "
+                             "explains a fix (and keeps a backup)")
 
     def _read_attrs(self) -> dict:
         return read_attrs(self.path, SCHEMA, SCHEMA_VERSION, REQUIRED_ATTRS)
@@ -198,7 +233,7 @@ class ReplayStore(Sampler):
         self._vocab = {"operator": list(attrs["operators"]), "cell": list(attrs["cells"])}
         self.eps.ensure(e1)
         self.rows.ensure(n1 + 1)  # +1: next_obs gathers row i+1
-        data = read_columns(self._arrays, {"rows": (n0, n1), "episodes": (e0, e1)})
+        data = read_columns(self._arrays, {"rows": (n0, n1), "episodes": (e0, e1)}, self.path)
         for key, values in data.items():
             group, name = key.split("/")
             lo, hi = (n0, n1) if group == "rows" else (e0, e1)
@@ -274,7 +309,13 @@ class ReplayStore(Sampler):
         self._n, self._e, self._pending = e, j + 1, 0
         self._derive(s, e)
         if time.monotonic() - self._last_flush >= self.cfg.flush_interval_s:
-            self.flush()
+            try:
+                self.flush()
+            except Exception as err:  # noqa: BLE001 - not on disk: the episode is in flight again
+                self._n, self._e, self._pending = s, j, e - s
+                why = getattr(err, "strerror", None) or f"{type(err).__name__}: {err}"
+                raise StoreError(f"{self.path}: episode not committed, writing it failed ({why}); it is still "
+                                 "in flight: end_episode again once the disk is fixed, or discard_episode()") from None
         return j
 
     def _code(self, kind: str, value: str) -> int:

@@ -2,7 +2,9 @@
 
 Schema-agnostic: `learner/replay.py` passes its column specs (`{"rows": {name: (dtype, tail)},
 "episodes": {...}}`) and counts. Every failure to read a store becomes a `StoreError` naming the
-path and what is wrong; nothing here writes while checking.
+path and what is wrong (a chunk that does not decode included); nothing here writes while
+checking. Writers write every chunk, all-zero ones too (zarr skips those by default), so in a
+store with the root attr `dense_chunks` a missing chunk file below the counters is damage.
 Facts relied on (zarr 3.1): LocalStore writes each file to `<name>.<uuid>.partial` and renames
 it, so a reader sees a whole old or a whole new file, never a torn one; `group.attrs.update`
 writes zarr.json once PER KEY, so attributes are written with `update_attributes` (one write).
@@ -13,6 +15,7 @@ import asyncio
 import fcntl
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +84,72 @@ def open_arrays(path: Path, specs: dict, counts: dict[str, int], readonly: bool)
                                  f"found {getattr(a, 'dtype', '?')} {getattr(a, 'shape', '?')}")
             if a.shape[0] < counts[group]:
                 raise StoreError(f"{path}: damaged: {key} has {a.shape[0]} rows, counters say {counts[group]}")
-            out[key] = a
+            out[key] = a if readonly else a.with_config({"write_empty_chunks": True})
     return root, out
+
+
+def probe_writable(path: Path) -> None:
+    """A writer's check at open: can files be created in the store? (read-only filesystem, no
+    permission: refused now, not at the first end_episode with an episode counted in RAM)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".rlif-write-probe-", dir=path)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise StoreError(f"{path}: cannot write to the store ({e.strerror or e}: a read-only filesystem or no "
+                         "permission); open it with readonly=True to read it, or copy it somewhere writable") from None
+
+
+def chunk_problems(path: Path, arrays: dict, counts: dict[str, int], dense: bool) -> list[str]:
+    """Chunks holding rows below the counters that are missing (`dense` stores only: elsewhere an
+    all-zero chunk is legitimately absent) or that do not decode; one line per array."""
+    out = []
+    for key, (missing, bad) in _chunk_status(path, arrays, counts).items():
+        c = arrays[key].chunks[0]
+        if missing and dense:
+            out.append(f"{key}: {len(missing)} chunk file(s) missing (chunk {_few(missing)}, rows from "
+                       f"{missing[0] * c}): those rows would read as zeros")
+        if bad:
+            i, e = bad[0]
+            out.append(f"{key}: {len(bad)} chunk(s) do not decode (chunk {_few([x for x, _ in bad])}, rows from "
+                       f"{i * c}: {type(e).__name__}: {str(e)[:80]})")
+    return out
+
+
+def readable_rows(path: Path, arrays: dict, counts: dict[str, int], dense: bool) -> dict[str, int]:
+    """Per group, how many leading rows (below counts) every array of the group holds in chunks
+    that are present (dense stores) and decode."""
+    out = dict(counts)
+    for key, (missing, bad) in _chunk_status(path, arrays, counts).items():
+        first = min([i for i, _ in bad] + (missing if dense else []), default=None)
+        if first is not None:
+            group = key.split("/")[0]
+            out[group] = min(out[group], first * arrays[key].chunks[0])
+    return out
+
+
+def _chunk_status(path: Path, arrays: dict, counts: dict[str, int]) -> dict[str, tuple[list, list]]:
+    """{key: (missing chunk indices, [(chunk index, decode error)])} for the chunks below counts;
+    every present chunk is read on its own (concurrently) so a bad one is named."""
+    status: dict[str, tuple[list, list]] = {}
+    jobs, where = [], []
+    for key, a in arrays.items():
+        n, c = counts[key.split("/")[0]], a.chunks[0]
+        status[key] = ([], [])
+        for i in range(-(-n // c)):
+            if (path / key / a.metadata.encode_chunk_key((i,) + (0,) * (a.ndim - 1))).is_file():
+                jobs.append(a.async_array.getitem(slice(i * c, min((i + 1) * c, n))))
+                where.append((key, i))
+            else:
+                status[key][0].append(i)
+    for (key, i), res in zip(where, _run(jobs, return_exceptions=True)):
+        if isinstance(res, BaseException):
+            status[key][1].append((i, res))
+    return status
+
+
+def _few(items: list[int]) -> str:
+    return ", ".join(map(str, items[:5])) + (", ..." if len(items) > 5 else "")
 
 
 def create_arrays(root, specs: dict, chunks: dict[str, int]) -> None:
@@ -126,17 +193,23 @@ def write_columns(arrays: dict, ranges: dict[str, tuple[int, int]], source) -> N
     _run(jobs)
 
 
-def read_columns(arrays: dict, ranges: dict[str, tuple[int, int]]) -> dict[str, np.ndarray]:
-    """{key: arrays[key][lo:hi]} read concurrently (reopen of a large store)."""
+def read_columns(arrays: dict, ranges: dict[str, tuple[int, int]], path: Path | None = None) -> dict[str, np.ndarray]:
+    """{key: arrays[key][lo:hi]} read concurrently (reopen of a large store); a chunk that does
+    not decode is a StoreError naming the array."""
     keys = [k for k in arrays if ranges[k.split("/")[0]][1] > ranges[k.split("/")[0]][0]]
     jobs = [arrays[k].async_array.getitem(slice(*ranges[k.split("/")[0]])) for k in keys]
-    return dict(zip(keys, _run(jobs)))
+    results = _run(jobs, return_exceptions=True)
+    for k, r in zip(keys, results):
+        if isinstance(r, BaseException):
+            raise StoreError(f"{path}: damaged: {k} holds a chunk that does not decode ({type(r).__name__}: "
+                             f"{str(r)[:80]}); `rlif store verify` lists them, `rlif store repair` explains a fix")
+    return dict(zip(keys, results))
 
 
-def _run(coros: list) -> list:
+def _run(coros: list, return_exceptions: bool = False) -> list:
     from zarr.core.sync import sync  # zarr's own bridge to its event-loop thread
 
     async def gather():
-        return await asyncio.gather(*coros)
+        return await asyncio.gather(*coros, return_exceptions=return_exceptions)
 
     return sync(gather()) if coros else []

@@ -1,6 +1,7 @@
 """`verify(path)`: check every invariant of a replay store without changing it.
 
 Opens the store readonly (so nothing is truncated or rewritten) and checks, vectorised:
+every chunk below the counters present (stores with `dense_chunks`) and decoding, then
 metadata (schema, version, labels, counters vs array lengths: done by `ReplayStore.open`),
 the episodes table (contiguous starts, lengths summing to the rows, codes within their
 vocabularies, counts matching the rows), the rows (episode ids and steps matching the table,
@@ -12,10 +13,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from learner.replay import ReplayStore, Source, StoreError
+from pathlib import Path
+
+from learner.replay import (EPISODE_COLUMNS, REQUIRED_ATTRS, ROW_COLUMNS, SCHEMA, SCHEMA_VERSION, ReplayStore,
+                            Source, StoreError)
+from learner.replay_disk import chunk_problems, open_arrays, read_attrs
+
+REPAIR_HINT = "`rlif store repair` explains a fix"
 
 
 def verify(path) -> list[str]:
+    try:
+        problems = chunks(Path(path))
+    except StoreError as e:
+        return [str(e)]
+    if problems:  # rows that cannot be read: the checks below would judge zeros or fail
+        return problems + [f"({REPAIR_HINT})"]
     try:
         store = ReplayStore.open(path, readonly=True)
     except StoreError as e:
@@ -24,6 +37,19 @@ def verify(path) -> list[str]:
         return _labels(store) + _episodes(store) + _rows(store)
     finally:
         store.close()
+
+
+def specs(attrs: dict) -> dict:
+    no, na = len(attrs["obs_labels"]), len(attrs["action_labels"])
+    return {"rows": ROW_COLUMNS(no, na), "episodes": EPISODE_COLUMNS(no)}
+
+
+def chunks(path: Path) -> list[str]:
+    """Missing (dense stores) or undecodable chunks below the counters, without decoding anything else."""
+    attrs = read_attrs(path, SCHEMA, SCHEMA_VERSION, REQUIRED_ATTRS)
+    counts = {"rows": attrs["n_committed_rows"], "episodes": attrs["n_committed_episodes"]}
+    _, arrays = open_arrays(path, specs(attrs), counts, readonly=True)
+    return chunk_problems(path, arrays, counts, dense=bool(attrs.get("dense_chunks")))
 
 
 def _labels(s: ReplayStore) -> list[str]:
@@ -48,7 +74,8 @@ def _episodes(s: ReplayStore) -> list[str]:
     if (ep["start"] != expected).any():
         out.append(f"episode starts are not contiguous (first bad: {int(np.flatnonzero(ep['start'] != expected)[0])})")
     if int(ep["length"].sum(dtype=np.int64)) != n:
-        out.append(f"episode lengths sum to {int(ep['length'].sum())}, n_committed_rows is {n}")
+        out.append(f"episode lengths sum to {int(ep['length'].sum())}, n_committed_rows is {n} "
+                   f"(a counter below the data? {REPAIR_HINT})")
     for k, vocab in (("operator", s._vocab["operator"]), ("cell", s._vocab["cell"])):
         bad = (ep[k] < 0) | (ep[k] >= len(vocab))
         if bad.any():

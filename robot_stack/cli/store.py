@@ -1,13 +1,18 @@
-"""`rlif store inspect|verify PATH`: look into a replay store (never changes it).
+"""`rlif store inspect|verify|repair PATH`: look into a replay store, or repair a damaged one.
 
-PATH is a `replay.zarr` folder or a run folder holding one. Both open the store readonly, so
-they are safe on a store a running recorder is writing (they see its committed rows).
+PATH is a `replay.zarr` folder or a run folder holding one. inspect and verify open the store
+readonly, so they are safe on a store a running recorder is writing (they see its committed rows).
 - inspect: rows, episodes, success and intervention rates, labels, the last episode.
   `--json` keys: path, schema_version, n_rows, n_episodes, success_rate, intervention_rate
   (operator-driven steps / rows), takeovers_per_episode, autonomous_rate (episodes without a
   takeover), expert_labeled_rows, operators, cells, obs_labels, action_labels, meta,
   last_episode (or null).
-- verify: every invariant (learner/replay_verify.py); exit 1 with the reasons if any fails.
+- verify: every invariant (learner/replay_verify.py), every chunk present and decoding; exit 1
+  with the reasons if any fails.
+- repair: counters that disagree with the data, missing or undecodable chunks
+  (learner/replay_repair.py). Without `--yes` it only explains what it would keep and cut (exit 1
+  when a repair is needed, 0 when there is nothing to repair); with `--yes` it copies the store
+  to `<store>.backup-<time>` first, then repairs it (exit 0). It refuses while a writer has it open.
 """
 from __future__ import annotations
 
@@ -23,9 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("store", help="inspect or verify a replay store (replay.zarr)")
     ssub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
     for name, doc, fn in (("inspect", "rows, episodes, success and intervention rates, last episode", inspect),
-                          ("verify", "check every invariant; exit 1 with the reasons", verify)):
+                          ("verify", "check every invariant and chunk; exit 1 with the reasons", verify),
+                          ("repair", "explain (and with --yes apply, after a backup) a fix of a damaged store",
+                           repair)):
         q = ssub.add_parser(name, help=doc)
         q.add_argument("path", type=Path, metavar="PATH", help="replay.zarr, or a run folder holding one")
+        if name == "repair":
+            q.add_argument("--yes", action="store_true", help="apply the repair (a backup copy is made first)")
         add_json_arg(q)
         q.set_defaults(func=fn)
 
@@ -100,3 +109,35 @@ def verify(args: argparse.Namespace) -> int:
     else:
         print(f"ok: {path} ({counts['n_rows']} rows, {counts['n_episodes']} episodes)")
     return 1 if problems else 0
+
+
+def repair(args: argparse.Namespace) -> int:
+    from learner.replay import StoreError
+    from learner.replay_repair import apply, plan
+    from learner.replay_verify import verify as check
+
+    path = _resolve(args.path)
+    try:
+        p = plan(path)
+        backup = apply(path, p) if p.needed and args.yes else None
+    except StoreError as e:
+        raise CliError(str(e)) from None
+    except OSError as e:  # e.g. no room for the backup copy
+        raise CliError(f"{path}: repair failed before changing the store ({e.strerror or e})") from None
+    left = check(path) if backup else []
+    if args.json:
+        emit_json({"path": str(path), "needed": p.needed, "applied": backup is not None,
+                   "backup": str(backup) if backup else None, "problems": p.problems, "cut": p.cut,
+                   "counters": {"rows": p.rows, "episodes": p.episodes},
+                   "new_counters": {"rows": p.new_rows, "episodes": p.new_episodes}, "left": left})
+    else:
+        for line in p.lines():
+            print(line)
+        if backup:
+            print(f"repaired; backup of the store before the repair: {backup}")
+            for line in left:
+                print(f"rlif store repair: still wrong (not a repair matter, see `rlif store verify`): {line}",
+                      file=sys.stderr)
+        elif p.needed:
+            print("nothing changed; run again with --yes to apply (the store is copied to a backup first)")
+    return 1 if p.needed and backup is None else 0
