@@ -21,7 +21,8 @@ class Interrupted(Exception):
 
 
 def prepare_run(profile: str, sets: list[str], run_dir: Path, resume: bool) -> tuple[dict, cfgmod.RunConfig]:
-    """Resolve (or, on resume, reload) the config; save it in the run folder."""
+    """Resolve (or, on resume, reload) the config; save it in the run folder. A new run needs a
+    new or empty folder: any existing file in it (a report, metrics, checkpoints) is refused."""
     cfg_path = run_dir / "config.yaml"
     if resume:
         if not cfg_path.exists():
@@ -36,6 +37,9 @@ def prepare_run(profile: str, sets: list[str], run_dir: Path, resume: bool) -> t
     else:
         if cfg_path.exists():
             raise cfgmod.ConfigError(f"{run_dir} already holds a run; use --resume or another --run-dir")
+        if run_dir.is_dir() and any(run_dir.iterdir()):  # another folder's files would be overwritten
+            raise cfgmod.ConfigError(f"{run_dir} exists and is not empty (not a run folder: no config.yaml); "
+                                     "nothing was written: pass a new or empty --run-dir")
         prof = cfgmod.load_profile(profile)
         cfg = cfgmod.resolve(profile, sets)
     run_dir.mkdir(parents=True, exist_ok=True)
