@@ -215,7 +215,9 @@ def check_numbers(obj: Any, prefix: str = "") -> None:
         for x in value if isinstance(value, tuple) else (value,):
             if isinstance(x, bool) or not isinstance(x, (int, float)):
                 continue
-            if not math.isfinite(x):
+            if isinstance(x, int) and not -2 ** 63 <= x < 2 ** 63:
+                raise ConfigError(f"config {key}: must fit in 64 bits, got {_show(x)}")
+            if isinstance(x, float) and not math.isfinite(x):
                 raise ConfigError(f"config {key}: must be a finite number, got {x}")
             for name, bound in limits:
                 ok, sign = _LIMITS[name]
@@ -274,7 +276,10 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"config {key}: expected a number, got {_show(value)}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ConfigError(f"config {key}: must be a finite number, got {_show(value)}") from None
     if tp is str:
         if not isinstance(value, str):
             raise ConfigError(f"config {key}: expected a string, got {_show(value)}")
