@@ -15,6 +15,7 @@ import pytest
 
 from robot_stack.config import SupervisorConfig
 from robot_stack.supervisor.metrics_file import COLUMNS, read_metrics
+from robot_stack.supervisor.routes.stream import MAX_ROWS_PER_EVENT, sse
 from robot_stack.supervisor.state import SupervisorState
 from robot_stack.topics import EventKind as K
 from tests.robot_stack.supervisor.conftest import AUTH
@@ -84,10 +85,11 @@ def test_nested_nan_in_jsonl_reaches_the_browser_as_valid_json(tmp_path, state):
              {"episode": 1, "success": 0, "updates_per_s": float("nan")}]
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     state.add_metrics(read_metrics(tmp_path).rows)
-    r = make_client(state).get("/api/metrics")
-    rows = strict_json(r.text)["rows"]
+    event = sse("metrics", {"rows": state.metrics(0, MAX_ROWS_PER_EVENT)}, id=2)  # what /api/stream sends
+    rows = strict_json(event.decode().split("data: ", 1)[1])["rows"]
     assert [x["episode"] for x in rows] == [0, 1]
     assert rows[0]["extra"] == {"x": None, "deep": [1.0, None]} and rows[1]["updates_per_s"] is None
+    assert strict_json(make_client(state).get("/api/metrics").text)["rows"] == rows
 
 
 @pytest.mark.unit
