@@ -206,7 +206,7 @@ class ReplayStore(Sampler):
         and (dense stores) every chunk below the counters is there."""
         problem = counter_problem(self.eps["start"][: self._e], self.eps["length"][: self._e], self._n)
         if problem is None and attrs.get("dense_chunks"):
-            missing = chunk_problems(self.path, self._arrays, self._counts(), dense=True)
+            missing = chunk_problems(self.path, self._arrays, self._counts(), dense=True, decode=False)  # read by _load
             problem = missing[0] if missing else None
         if problem:
             raise StoreError(f"{self.path}: {problem}; nothing was changed: `rlif store repair {self.path}` "

@@ -100,11 +100,11 @@ def probe_writable(path: Path) -> None:
                          "permission); open it with readonly=True to read it, or copy it somewhere writable") from None
 
 
-def chunk_problems(path: Path, arrays: dict, counts: dict[str, int], dense: bool) -> list[str]:
+def chunk_problems(path: Path, arrays: dict, counts: dict[str, int], dense: bool, decode: bool = True) -> list[str]:
     """Chunks holding rows below the counters that are missing (`dense` stores only: elsewhere an
-    all-zero chunk is legitimately absent) or that do not decode; one line per array."""
+    all-zero chunk is legitimately absent) or (with `decode`) that do not decode; one line per array."""
     out = []
-    for key, (missing, bad) in _chunk_status(path, arrays, counts).items():
+    for key, (missing, bad) in _chunk_status(path, arrays, counts, decode).items():
         c = arrays[key].chunks[0]
         if missing and dense:
             out.append(f"{key}: {len(missing)} chunk file(s) missing (chunk {_few(missing)}, rows from "
@@ -128,20 +128,21 @@ def readable_rows(path: Path, arrays: dict, counts: dict[str, int], dense: bool)
     return out
 
 
-def _chunk_status(path: Path, arrays: dict, counts: dict[str, int]) -> dict[str, tuple[list, list]]:
+def _chunk_status(path: Path, arrays: dict, counts: dict[str, int],
+                  decode: bool = True) -> dict[str, tuple[list, list]]:
     """{key: (missing chunk indices, [(chunk index, decode error)])} for the chunks below counts;
-    every present chunk is read on its own (concurrently) so a bad one is named."""
+    with `decode`, every present chunk is read on its own (concurrently) so a bad one is named."""
     status: dict[str, tuple[list, list]] = {}
     jobs, where = [], []
     for key, a in arrays.items():
         n, c = counts[key.split("/")[0]], a.chunks[0]
         status[key] = ([], [])
         for i in range(-(-n // c)):
-            if (path / key / a.metadata.encode_chunk_key((i,) + (0,) * (a.ndim - 1))).is_file():
+            if not (path / key / a.metadata.encode_chunk_key((i,) + (0,) * (a.ndim - 1))).is_file():
+                status[key][0].append(i)
+            elif decode:
                 jobs.append(a.async_array.getitem(slice(i * c, min((i + 1) * c, n))))
                 where.append((key, i))
-            else:
-                status[key][0].append(i)
     for (key, i), res in zip(where, _run(jobs, return_exceptions=True)):
         if isinstance(res, BaseException):
             status[key][1].append((i, res))
