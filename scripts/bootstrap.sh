@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything the project needs, so a new user never has to think about it.
 #   scripts/bootstrap.sh [train|test]
-# - apt packages: libhidapi-hidraw0 (spacemouse), plus chromium for `test` (browser tests).
+# - apt packages: libhidapi-hidraw0 (spacemouse), plus chromium (browser tests) and libeigen3-dev
+#   (controllers/rlif_impedance_controller's C++ tests) for `test`.
 #   Installed when run as root; otherwise the exact apt-get line is printed and we go on.
 # - .venv: (re)built when missing or when requirements.txt / pyproject.toml / this script change
 #   (keyed on their hash in .venv/.rlif-stamp). Uses uv when present, else pip.
@@ -13,7 +14,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv="$root/.venv"
 
 apt_pkgs=(libhidapi-hidraw0)
-[ "$purpose" = test ] && apt_pkgs+=(chromium)
+[ "$purpose" = test ] && apt_pkgs+=(chromium libeigen3-dev)  # browser tests; the controller law's C++ tests
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
