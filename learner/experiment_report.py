@@ -1,13 +1,13 @@
 """Outputs of `rlif experiment` (see learner.experiment): results.csv, curves.png, report.md and
 the `--json` summary, all built from the per-cell result dicts.
 
-- results.csv: one row per cell per eval point (method, expert, seed, env_steps, success,
-  abort_rate, intervention_rate over the window since the previous point, ...).
-- curves.png: autonomous success (top) and intervention rate (bottom) vs env steps, one line per
-  method per expert (mean over seeds; colour = method, marker = expert), and each expert's own
-  success on the eval seeds as a dashed line.
-- report.md: a table per (method, expert): final autonomous success (mean and min-max over
-  seeds), whole-run intervention rate and its first -> last window, env steps, wall time.
+- results.csv: one row per cell per evaluation point (learning curves).
+- curves.png: autonomous success, training intervention rate and deployment intervention rate
+  (human operator) against env steps, per method and expert (mean over seeds).
+- report.md: per (method, expert): held-out success with a 95 % hierarchical-bootstrap CI
+  (`learner.experiment_stats`), sampled-action and shifted-cell success, the deployment
+  intervention rates, the training rate first -> last window; the experts alone on the same
+  seeds; and the issue's targets checked against the numbers.
 """
 from __future__ import annotations
 
@@ -19,9 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from learner.experiment_stats import hierarchical_ci
+
 CSV_FIELDS = ("method", "expert", "seed", "env_steps", "success", "abort_rate", "eval_mean_steps",
-              "intervention_rate", "takeovers_per_episode", "train_success", "episodes", "updates", "wall_s")
-COLORS = {"rlif": "tab:red", "hg-dagger": "tab:blue", "dagger": "tab:green", "bc": "tab:gray"}
+              "intervention_rate", "deploy_intervention_rate", "takeovers_per_episode", "train_success",
+              "episodes", "updates", "wall_s")
+COLORS = {"rlif": "tab:red", "rlif-random": "tab:orange", "hg-dagger": "tab:blue", "dagger": "tab:green",
+          "bc": "tab:gray", "dagger+offset": "olive", "hg-dagger+offset": "tab:cyan"}
 MARKERS = {"low": "v", "mid": "o", "high": "^"}
 
 
@@ -42,36 +46,65 @@ def write_csv(results: list[dict], path: Path) -> None:
                 w.writerow({k: _clean(row.get(k)) for k in CSV_FIELDS})
 
 
-def aggregate(results: list[dict]) -> list[dict]:
-    """One row per (method, expert), means over seeds, in first-seen order."""
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+def _groups(results: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    g: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in results:
-        groups[(r["method"], r["expert"])].append(r)
+        g[(r["method"], r["expert"])].append(r)
+    return g
+
+
+def _ci(rs: list[dict], name: str) -> tuple[float, float, float]:
+    sets = [r["final"][name] for r in rs if name in r.get("final", {})]
+    if not sets:
+        return float("nan"), float("nan"), float("nan")
+    if "intervened" in sets[0]:
+        return hierarchical_ci([s["intervened"] for s in sets], weights=[s["steps"] for s in sets])
+    return hierarchical_ci([s["outcomes"] for s in sets])
+
+
+def aggregate(results: list[dict]) -> list[dict]:
+    """One row per (method, expert), in first-seen order."""
     rows = []
-    for (method, expert), rs in groups.items():
-        s = [r["success"] for r in rs]
-        rows.append({"method": method, "expert": expert, "seeds": len(rs), "success": float(np.mean(s)),
-                     "success_min": min(s), "success_max": max(s),
-                     "intervention_rate": float(np.mean([r["intervention_rate"] for r in rs])),
-                     "intervention_rate_first": float(np.nanmean([r["intervention_rate_first"] for r in rs])),
-                     "intervention_rate_last": float(np.nanmean([r["intervention_rate_last"] for r in rs])),
-                     "env_steps": int(np.mean([r["env_steps"] for r in rs])),
-                     "wall_s": float(np.mean([r["wall_s"] for r in rs])),
-                     "diverged": sum(bool(r.get("diverged")) for r in rs)})
+    for (method, expert), rs in _groups(results).items():
+        row = {"method": method, "expert": expert, "seeds": len(rs),
+               "success_last_point": float(np.mean([r["success"] for r in rs])),
+               "intervention_rate": float(np.mean([r["intervention_rate"] for r in rs])),
+               "intervention_rate_first": float(np.nanmean([_nan(r["intervention_rate_first"]) for r in rs])),
+               "intervention_rate_last": float(np.nanmean([_nan(r["intervention_rate_last"]) for r in rs])),
+               "env_steps": int(np.mean([r["env_steps"] for r in rs])),
+               "wall_s": float(np.mean([r["wall_s"] for r in rs])),
+               "diverged": sum(bool(r.get("diverged")) for r in rs)}
+        for name in ("held_out", "held_out_sampled", "shifted", "deploy_human", "deploy_value"):
+            key = "deploy_human_rate" if name == "deploy_human" else "deploy_value_rate" if name == "deploy_value" \
+                else name
+            row[key], row[key + "_lo"], row[key + "_hi"] = _ci(rs, name)
+        row["per_seed_held_out"] = [r["final"]["held_out"]["success"] for r in rs if "held_out" in r.get("final", {})]
+        rows.append(row)
     return rows
 
 
+def _nan(x: Any) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def expert_rows(experts: dict[str, dict]) -> dict[str, dict]:
+    out = {}
+    for level, e in experts.items():
+        d = {"success_eval": e.get("success")}
+        for name in ("held_out", "shifted"):
+            if name in e:
+                d[name], d[name + "_lo"], d[name + "_hi"] = hierarchical_ci([e[name]["outcomes"]])
+        out[level] = d
+    return out
+
+
 def _mean_curve(rs: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over seeds at eval point i (env steps averaged too; points line up by index)."""
     n = min(len(r["points"]) for r in rs)
     x = np.array([np.mean([r["points"][i]["env_steps"] for r in rs]) for i in range(n)])
-    y = []
-    for i in range(n):
-        vals = [float(r["points"][i][key]) for r in rs if r["points"][i][key] is not None]
-        vals = [v for v in vals if not math.isnan(v)]
-        y.append(float(np.mean(vals)) if vals else np.nan)
-    y = np.array(y)
-    return x, y
+    y = [np.nanmean([_nan(r["points"][i].get(key)) for r in rs]) if any(
+        r["points"][i].get(key) is not None and not math.isnan(_nan(r["points"][i].get(key))) for r in rs)
+         else np.nan for i in range(n)]
+    return x, np.array(y, dtype=float)
 
 
 def plot(results: list[dict], experts: dict[str, dict], path: Path) -> None:
@@ -80,67 +113,95 @@ def plot(results: list[dict], experts: dict[str, dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in results:
-        groups[(r["method"], r["expert"])].append(r)
-    fig, (ax_s, ax_i) = plt.subplots(2, 1, figsize=(9, 8), sharex=True)
-    for (method, expert), rs in groups.items():
+    fig, axes = plt.subplots(3, 1, figsize=(9, 11), sharex=True)
+    ax_s, ax_i, ax_d = axes
+    for (method, expert), rs in _groups(results).items():
         style = {"color": COLORS.get(method), "marker": MARKERS.get(expert), "markersize": 4}
-        label = f"{method} ({expert} expert, {len(rs)} seed{'s' if len(rs) > 1 else ''})"
+        label = f"{method} ({expert}, {len(rs)} seed{'s' if len(rs) > 1 else ''})"
         ax_s.plot(*_mean_curve(rs, "success"), label=label, **style)
         x, y = _mean_curve(rs, "intervention_rate")
         ax_i.plot(x[1:], y[1:], label=label, **style)  # point 0 has no training window
-    for level, e in experts.items():
-        ax_s.axhline(e["success"], ls="--", color="k", alpha=0.4 + 0.2 * list(MARKERS).index(level))
-        ax_s.annotate(f"{level} expert {e['success']:.0%}", (0, e["success"]), fontsize=8,
-                      xytext=(2, 2), textcoords="offset points")
+        ax_d.plot(*_mean_curve(rs, "deploy_intervention_rate"), label=label, **style)
+    for i, (level, e) in enumerate(experts.items()):
+        if e.get("success") is None:
+            continue
+        ax_s.axhline(e["success"], ls="--", color="k", alpha=0.3 + 0.2 * i)
+        ax_s.annotate(f"{level} expert alone {e['success']:.0%}", (0, e["success"]), fontsize=8, xytext=(2, 2),
+                      textcoords="offset points")
     ax_s.set_ylabel("autonomous success (eval)")
-    ax_s.set_ylim(-0.02, 1.02)
-    ax_s.legend(fontsize=7, loc="lower right")
-    ax_i.set_ylabel("operator-driven fraction of env steps")
-    ax_i.set_xlabel("env steps (online, after the demos)")
-    ax_i.set_ylim(-0.02, 1.02)
-    ax_s.set_title("RLIF vs HG-DAgger vs DAgger vs BC on the twin")
+    ax_i.set_ylabel("training: operator-driven share")
+    ax_d.set_ylabel("deployment (human op.):\noperator-driven share")
+    ax_d.set_xlabel("env steps (online, after the demos)")
+    for ax in axes:
+        ax.set_ylim(-0.02, 1.02)
+    ax_s.legend(fontsize=6, loc="best")
+    ax_s.set_title("RLIF vs HG-DAgger vs DAgger vs BC on the twin (value-judge operator, reference experts)")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
+def _pct(x: float, lo: float | None = None, hi: float | None = None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.0%}" if lo is None else f"{x:.0%} [{lo:.0%}, {hi:.0%}]"
+
+
 def table_md(rows: list[dict], experts: dict[str, dict]) -> list[str]:
-    lines = ["| method | expert (own success) | seeds | final autonomous success (min-max) | intervention rate "
-             "(first -> last window) | env steps | wall s/cell |", "|---|---|---|---|---|---|---|"]
+    ex = expert_rows(experts)
+    lines = ["| method | expert (alone, held-out) | seeds | held-out success [95 % CI] | sampled actions | shifted cell | "
+             "deploy: human-op. rate [CI] | deploy: value-op. rate | training rate first -> last | wall s/cell |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        e = experts.get(r["expert"], {}).get("success")
-        own = f"{r['expert']} ({e:.0%})" if e is not None else r["expert"]
-        spread = f" ({r['success_min']:.0%}-{r['success_max']:.0%})" if r["seeds"] > 1 else ""
-        trend = (f"{r['intervention_rate']:.3f} ({r['intervention_rate_first']:.3f} -> "
-                 f"{r['intervention_rate_last']:.3f})")
+        e = ex.get(r["expert"], {})
+        own = f"{r['expert']} ({_pct(e.get('held_out', float('nan')))})"
         flag = f" ({r['diverged']} diverged)" if r["diverged"] else ""
-        lines.append(f"| {r['method']}{flag} | {own} | {r['seeds']} | {r['success']:.0%}{spread} | {trend} | "
-                     f"{r['env_steps']} | {r['wall_s']:.0f} |")
+        lines.append(
+            f"| {r['method']}{flag} | {own} | {r['seeds']} | {_pct(r['held_out'], r['held_out_lo'], r['held_out_hi'])} | "
+            f"{_pct(r['held_out_sampled'])} | {_pct(r['shifted'])} | "
+            f"{_pct(r['deploy_human_rate'], r['deploy_human_rate_lo'], r['deploy_human_rate_hi'])} | "
+            f"{_pct(r['deploy_value_rate'])} | {r['intervention_rate_first']:.2f} -> {r['intervention_rate_last']:.2f} | "
+            f"{r['wall_s']:.0f} |")
     return lines
 
 
 def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results: list[dict], command: str) -> Path:
+    from learner.experiment_targets import check_targets
+
     rows = aggregate(results)
+    ex = expert_rows(experts)
     lines = ["# Experiment: RLIF vs HG-DAgger vs DAgger vs BC", "", f"Command: `{command}`", "",
              f"Budget: {spec_d['steps']} online env steps per cell after {spec_d['demo_episodes']} expert demo "
-             f"episodes; eval every {spec_d['eval_every']} env steps on {spec_d['eval_episodes']} fixed episodes "
-             f"(seeds {spec_d['eval_seed']}+k), deterministic actor, no operator.", ""]
-    lines += table_md(rows, experts)
-    lines += ["", "Intervention rate = operator-driven env steps / env steps during training (bc: the expert "
-              "drives everything, 1.0; dagger: the expert only labels, 0.0). Curves: `curves.png`; every eval "
-              "point: `results.csv`; per cell: `cells/*.json`."]
+             f"episodes. Final actor: {spec_d['held_out_episodes']} held-out episodes (deterministic; "
+             f"{spec_d['sampled_episodes']} with sampled actions), {spec_d['shifted_episodes']} on the shifted cell, "
+             f"{spec_d['deploy_episodes']} deployment episodes per operator. CIs: two-level bootstrap over seeds "
+             "and episodes.", ""]
+    lines += ["## Experts alone (same held-out seeds)", "", "| expert | held-out success [95 % CI] | shifted cell |",
+              "|---|---|---|"]
+    lines += [f"| {lv} | {_pct(d.get('held_out', float('nan')), d.get('held_out_lo'), d.get('held_out_hi'))} | "
+              f"{_pct(d.get('shifted', float('nan')))} |" for lv, d in ex.items()]
+    lines += ["", "## Methods and controls", ""] + table_md(rows, experts)
+    lines += ["", "## Targets", ""] + check_targets(rows, ex)
+    lines += ["", "Training rate = operator-driven env steps / env steps in the first and last window between "
+              "evaluation points (bc: 1.0, the expert drives; dagger: 0.0, the expert only labels). Deployment rate "
+              "= operator-driven steps / steps when the final deterministic actor runs with that operator on. "
+              "Curves: `curves.png`; every evaluation point: `results.csv`; per cell: `cells/*.json`."]
     path = Path(run_dir) / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
 def summary_json(experts: dict[str, dict], results: list[dict]) -> dict:
-    """The `--json` line: expert success per level and one entry per cell."""
-    keys = ("method", "expert", "seed", "success", "intervention_rate", "env_steps", "wall_s")
-    return {"expert_success": {k: _clean(v["success"]) for k, v in experts.items()},
-            "results": [{k: _clean(r[k]) for k in keys} for r in results]}
+    """The `--json` line: the experts alone and one entry per (method, expert) with its CIs."""
+    ex = expert_rows(experts)
+    keys = ("method", "expert", "seeds", "held_out", "held_out_lo", "held_out_hi", "held_out_sampled", "shifted",
+            "deploy_human_rate", "deploy_human_rate_lo", "deploy_human_rate_hi", "deploy_value_rate",
+            "intervention_rate", "intervention_rate_first", "intervention_rate_last", "wall_s")
+    return {"expert_success": {k: _clean(v.get("held_out", float("nan"))) for k, v in ex.items()},
+            "methods": [{k: _clean(r[k]) for k in keys} for r in aggregate(results)],
+            "cells": [{"method": r["method"], "expert": r["expert"], "seed": r["seed"],
+                       "held_out": _clean(r["final"].get("held_out", {}).get("success", float("nan"))),
+                       "env_steps": r["env_steps"], "wall_s": r["wall_s"]} for r in results]}
 
 
 def write_all(run_dir: Path, spec_d: dict, experts: dict[str, dict], results: list[dict], command: str) -> list[Path]:

@@ -37,7 +37,9 @@ operator can take over (measured: the `quick` experiment reached 85 % aborts at 
 this rule). An abort is a cut, not an outcome of the task.
 
 Task reward: +1 on the last row of every successful episode (success is terminal, so that row
-is also the one whose `mask` is 0), 0 elsewhere. Aborts and timeouts give 0. `rlif+task` is
+is also the one whose `mask` is 0), 0 elsewhere. Aborts and timeouts give 0; under the task
+reward alone an abort IS terminal (mask 0: a failed ending, the worst value there is, so the
+rule above is not needed there). `rlif+task` is
 the plain sum; a success right after an intervention therefore gives the operator's last step
 +1 and the policy step before the takeover -1.
 

@@ -6,7 +6,8 @@ Each control step of `run_episode`:
   policy_action = agent.act(obs)                       (stochastic while training)
   intervening, op_action = operator.step(obs, info, policy_action)   (if an operator is given)
   executed = op_action if intervening else policy_action     (source HUMAN / POLICY)
-  expert label = labeler.plan(obs, info)               (DAgger only: noise-free expert action)
+  expert label = labeler.label(obs, info)              (DAgger only: noise-free expert action; a
+                                                         labeller with memory watches every step)
   store.append(...); cell.apply(executed)
   if training and store.n_rows >= warmup_rows: agent.update(store.sample(rng=rng, **agent.sample_spec))
 then `store.end_episode(terminal, success, truncated, final_obs, ...)`. One `update()` per control
@@ -55,7 +56,7 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
                 intervening, op_action = operator.step(obs, info, policy_action)
                 if intervening:
                     executed, source = np.asarray(op_action, np.float32), Source.HUMAN
-        label = None if labeler is None else np.asarray(labeler.plan(obs, info), np.float32)
+        label = None if labeler is None else np.asarray(labeler.label(obs, info), np.float32)
         takeovers += int(intervening and not was_intervening)
         intervened += int(intervening)
         was_intervening = intervening

@@ -69,7 +69,9 @@ class Sampler:
         if last.any():
             nxt[last] = self.eps["final_obs"][c["episode"][idx[last]]]
         term = c["terminal"][idx]
-        final = term & ~c["abort_end"][idx]  # an abort is a cut, not an outcome: bootstrap (labeling)
+        # Under an RLIF reward an abort is a cut, not an outcome: bootstrap (see labeling). Under
+        # the task reward alone it is a failed ending (0, terminal), like a real outcome.
+        final = term if reward == "task" else term & ~c["abort_end"][idx]
         r_task = c["r_task"][idx] if reward != "rlif" else None
         return {"obs": rows2d("obs"), "action": rows2d("action"), "next_obs": nxt,
                 "reward": labeling.combine(reward, c["r_rlif"][idx], r_task),

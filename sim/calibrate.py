@@ -16,10 +16,10 @@ from sim.experts import ScriptedExpert
 
 
 def success_rate(level, episodes: int = 50, seed0: int = 1000, cfg: CellConfig = CellConfig(),
-                 cell: TwinCell | None = None) -> dict:
+                 cell: TwinCell | None = None, information: str = "observed") -> dict:
     cell = cell or TwinCell(cfg)
     wins = aborts = steps = 0
-    expert = ScriptedExpert(level, seed=seed0, cell_cfg=cfg)
+    expert = ScriptedExpert(level, seed=seed0, cell_cfg=cfg, information=information)
     for i in range(episodes):
         obs, info = cell.reset(seed=seed0 + i)
         expert.reset()
@@ -39,12 +39,13 @@ def main() -> None:
     p.add_argument("levels", nargs="*", default=["high", "mid", "low"])
     p.add_argument("--episodes", type=int, default=50)
     p.add_argument("--seed0", type=int, default=1000)
+    p.add_argument("--information", choices=("observed", "privileged"), default="observed")
     args = p.parse_args()
     cell = TwinCell(CellConfig())
     for lv in args.levels:
         level = lv if lv in ("high", "mid", "low") else float(lv)
         t = time.perf_counter()
-        r = success_rate(level, args.episodes, args.seed0, cell=cell)
+        r = success_rate(level, args.episodes, args.seed0, cell=cell, information=args.information)
         print(f"{lv:>6}: success {r['success']:.2f}  aborted {r['aborted']:.2f}  "
               f"mean steps {r['mean_steps']:.1f}  ({time.perf_counter() - t:.1f} s)", flush=True)
 

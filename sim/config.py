@@ -58,21 +58,62 @@ class CellConfig:
 
 @dataclass(frozen=True)
 class OperatorConfig:
-    """A simulated operator = a scripted expert at a level + an intervention strategy."""
+    """A simulated operator = an expert that drives when it takes over + a rule for when
+    (sim.operators, sim.human; the reference agent of `value` is learner.reference)."""
 
-    strategy: Literal["reference", "random", "never"] = _f("reference", "when the operator takes over")
-    expert: str = _f("mid", "expert level: low | mid | high, or a float quality in [0, 1]")
-    p_bad: float = _f(0.95, "reference: takeover probability when the policy's action is clearly worse")
-    p_good: float = _f(0.05, "reference: takeover probability otherwise")
+    strategy: Literal["human", "value", "random", "never"] = _f(
+        "human", "when the operator takes over: human = reacts to visible persistent errors (a person); "
+                 "value = the RLIF paper's Q-judge; random = p_random per step; never")
+    expert: str = _f("mid", "expert level: low | mid | high, or a float quality in [0, 1] (scripted kinds)")
+    expert_kind: Literal["observed", "privileged", "reference"] = _f(
+        "observed", "who the expert is: observed = scripted, acts on the learner's observation + memory "
+                    "(realizable); privileged = scripted, reads the true hole (not realizable); "
+                    "reference = an actor snapshot of the reference agent")
+    reference: str = _f("", "reference agent file (value judge, reference experts); '' = the shipped "
+                            "learner/assets/reference.safetensors")
+    p_bad: float = _f(0.95, "value: takeover probability when the policy's action is clearly worse")
+    p_good: float = _f(0.005, "value: takeover probability otherwise (counted as random takeovers)")
+    delta: float = _f(0.03, "value: clearly worse = Q_ref(s, a_policy) < Q_ref(s, a_ref) - delta * |Q_ref(s, a_ref)|")
     p_random: float = _f(0.1, "random: takeover probability per step")
-    steps: int = _f(4, "an intervention lasts this many control steps, then hands back")
-    margin_m: float = _f(0.002, "reference: 'clearly worse' = predicted distance larger by this, m")
+    steps: int = _f(4, "value / random: an intervention lasts this many control steps, then hands back")
+    reaction_steps: tuple[int, int] = _f((1, 3), "human: reaction delay after deciding, uniform in [lo, hi] steps")
+    persist_steps: int = _f(4, "human: a visible tilt must last this many steps before the person decides")
+    search_patience_steps: int = _f(10, "human: the peg may rest beside the hole (searching) this many steps "
+                                        "before the person decides")
+    lateral_tol_m: float = _f(0.0015, "human: peg beside the hole by more than this near the board is an error, m")
+    near_board_m: float = _f(0.003, "human: 'near the board' = tip less than this above the surface, m")
+    perception_m: float = _f(0.001, "human: std of the person's per-episode error in seeing where the hole is, m")
+    jitter_m: float = _f(0.0003, "human: std of the per-step perception noise, m")
+    tilt_rad: float = _f(0.15, "human: a visible tilt above this is an error, rad")
+    force_frac: float = _f(0.6, "human: a force above this fraction of cell.max_force_n is an error (at once)")
+    stall_steps: int = _f(15, "human: no progress over this many steps is an error")
+    progress_m: float = _f(0.002, "human: 'progress' = the tip got this much closer to the inserted pose, m")
+    release_tol_m: float = _f(0.001, "human: hands back once the peg is in the hole or seen within this of it, m")
+    min_hold_steps: int = _f(3, "human: holds control at least this many steps")
+    max_hold_steps: int = _f(30, "human: hands back after this many steps whatever the state")
+    p_whim: float = _f(0.002, "human: probability per step of a takeover for no visible reason (counted apart)")
     seed: int = _f(0, "operator RNG seed (offset by the run seed)")
 
     def validate(self) -> None:
-        for name in ("p_bad", "p_good", "p_random"):
+        for name in ("p_bad", "p_good", "p_random", "p_whim", "force_frac"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
-                raise ValueError(f"operator.{name}={v}: must be a probability in [0, 1]")
-        if self.steps < 1:
-            raise ValueError("operator.steps must be >= 1")
+                raise ValueError(f"operator.{name}={v}: must be a probability / fraction in [0, 1]")
+        for name in ("steps", "persist_steps", "search_patience_steps", "stall_steps", "min_hold_steps",
+                     "max_hold_steps"):
+            if not getattr(self, name) >= 1:
+                raise ValueError(f"operator.{name} must be >= 1")
+        lo, hi = self.reaction_steps
+        if not 0 <= lo <= hi:
+            raise ValueError(f"operator.reaction_steps={self.reaction_steps}: need 0 <= lo <= hi")
+        if self.min_hold_steps > self.max_hold_steps:
+            raise ValueError("operator.min_hold_steps must be <= operator.max_hold_steps")
+        for name in ("delta", "lateral_tol_m", "near_board_m", "perception_m", "jitter_m", "tilt_rad",
+                     "progress_m", "release_tol_m"):
+            v = getattr(self, name)
+            if not 0.0 <= v < math.inf:
+                raise ValueError(f"operator.{name}={v}: must be a finite number >= 0")
+        if self.strategy not in ("human", "value", "random", "never"):
+            raise ValueError(f"operator.strategy={self.strategy!r}: one of human, value, random, never")
+        if self.expert_kind not in ("observed", "privileged", "reference"):
+            raise ValueError(f"operator.expert_kind={self.expert_kind!r}: one of observed, privileged, reference")

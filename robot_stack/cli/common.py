@@ -68,4 +68,5 @@ def print_table(rows: list[tuple], headers: tuple[str, ...], title: str | None =
         t.add_column(h)
     for r in rows:
         t.add_row(*(str(x) for x in r))
-    Console(stderr=False).print(t)
+    # A pipe or file gets the whole table (rich would squeeze it to 80 columns and cut names).
+    Console(stderr=False, width=None if sys.stdout.isatty() else 200).print(t)

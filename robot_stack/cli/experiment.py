@@ -1,9 +1,10 @@
-"""`rlif experiment`: RLIF vs HG-DAgger vs DAgger vs BC at several expert levels, in process on the
-twin (no ROS graph). The logic is `learner.experiment` (what each method does, the budget, eval,
-resume) and `learner.experiment_report` (results.csv, curves.png, report.md, the JSON line).
+"""`rlif experiment`: RLIF vs HG-DAgger vs DAgger vs BC (and controls) at several expert levels,
+in process on the twin (no ROS graph). The logic is `learner.experiment` (protocol, budget, resume),
+`learner.experiment_cell` (what each method does), `learner.experiment_eval` (held-out
+evaluation) and `learner.experiment_report` (results.csv, curves.png, report.md, the JSON line).
 
-Config: the profile (default sim) + the preset's agent overrides + `--set` (the user wins);
-`agent.algo` and `operator.expert` are set per cell. Progress (rich) goes to stderr. Re-running
+Config: the profile (default sim) + the preset's agent and operator overrides + `--set` (the user
+wins); `agent.algo` and `operator.expert` are set per cell. Progress goes to stderr. Re-running
 with the same `--run-dir` skips the cells already finished with the same settings.
 """
 from __future__ import annotations
@@ -28,8 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("experiment", help="RLIF vs HG-DAgger vs DAgger vs BC on the twin (table + plot)")
     p.add_argument("--preset", choices=("quick", "full"), default="quick",
-                   help="quick: mid expert, 1 seed, 5k steps, initial temperature 0.05 (<= 15 min); full: 3 levels, "
-                        "3 seeds, 30k steps (hours); both a small RLPD (5 critics 128x128, UTD 2)")
+                   help="quick: mid expert, 1 seed, 5k steps, the four methods, small final sets (<= 15 min); "
+                        "full: every method and control at mid over 5 seeds, the four methods at low/high over 3, "
+                        "30k steps (hours); both a small RLPD (5 critics 128x128, UTD 2), value-judge operator, "
+                        "reference experts")
     p.add_argument("--methods", type=_csv(str), default=None, help=f"comma list from {','.join(METHODS)}")
     p.add_argument("--experts", type=_csv(str), default=None, help=f"comma list from {','.join(LEVELS)}")
     p.add_argument("--seeds", type=_csv(int), default=None, help="comma list of run seeds, e.g. 0,1,2")
@@ -37,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-every", type=int, default=None, help="env steps between evaluations")
     p.add_argument("--eval-episodes", type=int, default=None, help="episodes per evaluation")
     p.add_argument("--demo-episodes", type=int, default=None, help="expert demos every cell starts with")
+    p.add_argument("--final-episodes", type=int, default=None,
+                   help="episodes of each final set per cell (held-out, sampled, shifted, deployment); default: "
+                        "the preset's")
+    p.add_argument("--workers", type=int, default=1, help="cells run in this many parallel processes (default 1)")
     p.add_argument("--profile", default="sim", help="launch profile for the cell/operator/agent config")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="config override, repeatable (wins over the preset)")
@@ -47,22 +54,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _spec(args):
-    from learner.experiment import PRESETS, Spec
+    from learner.experiment import spec_from_preset
 
-    pre = PRESETS[args.preset]
     pick = {"methods": args.methods, "experts": args.experts, "seeds": args.seeds, "steps": args.steps,
-            "eval_every": args.eval_every, "eval_episodes": args.eval_episodes, "demo_episodes": args.demo_episodes}
-    kw = {k: (v if v is not None else pre[k]) for k, v in pick.items()}
+            "eval_every": args.eval_every, "eval_episodes": args.eval_episodes, "demo_episodes": args.demo_episodes,
+            **{k: args.final_episodes for k in ("held_out_episodes", "sampled_episodes", "shifted_episodes",
+                                                 "deploy_episodes")}}
+    if args.methods or args.experts or args.seeds:
+        pick["restrict"] = ()  # an explicit grid replaces the preset's per-level restriction
     try:
-        return Spec(**{k: tuple(v) if isinstance(v, (list, tuple)) else v for k, v in kw.items()}).validate()
-    except ValueError as e:
+        return spec_from_preset(args.preset, **pick)
+    except (ValueError, TypeError) as e:
         raise CliError(f"{e}", 2) from None
 
 
 def _preset_sets(preset: str) -> list[str]:
     from learner.experiment import PRESETS
 
-    return [f"agent.{k}={v}" for k, v in PRESETS[preset]["agent"].items()]
+    pre = PRESETS[preset]
+    return ([f"agent.{k}={v}" for k, v in pre["agent"].items()] +
+            [f"operator.{k}={v}" for k, v in pre["operator"].items()])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,33 +81,55 @@ def run(args: argparse.Namespace) -> int:
     from learner.experiment_report import aggregate, summary_json, write_all
 
     spec = _spec(args)
+    if args.workers < 1:
+        raise CliError(f"--workers {args.workers}: must be >= 1", 2)
     cfg = cfgmod.resolve(args.profile, _preset_sets(args.preset) + list(args.set))
     if cfg.cell.kind != "twin":
         raise CliError(f"rlif experiment runs on the twin; the profile has cell.kind={cfg.cell.kind!r}", 2)
+    _check_reference(cfg)
     run_dir = new_run_dir(args.run_dir, f"experiment-{args.preset}")
     cfgmod.save(cfg, run_dir / "config.yaml")
     cfgs = Configs(cell=cfg.cell, operator=cfg.operator, agent=cfg.agent, replay=cfg.replay)
     command = "rlif experiment " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["experiment"] else sys.argv[1:])
     cells = spec.cells()
     print(f"rlif experiment: {len(cells)} cells ({', '.join(spec.methods)} x {', '.join(spec.experts)} x seeds "
-          f"{','.join(map(str, spec.seeds))}), {spec.steps} env steps each; run folder {run_dir}",
-          file=sys.stderr, flush=True)
-    experts, results = _run_with_progress(spec, cfgs, run_dir, cells, args.quiet)
+          f"{','.join(map(str, spec.seeds))}), {spec.steps} env steps each, {args.workers} worker(s); "
+          f"run folder {run_dir}", file=sys.stderr, flush=True)
+    experts, results = _run_with_progress(spec, cfgs, run_dir, cells, args.quiet, args.workers)
     files = write_all(run_dir, asdict(spec), experts, results, command)
-    rows = aggregate(results)
     if args.json:
         emit_json(summary_json(experts, results))
     else:
-        print_table([(r["method"], f"{r['expert']} ({experts[r['expert']]['success']:.0%})", r["seeds"],
-                      f"{r['success']:.0%}", f"{r['intervention_rate']:.3f}", r["env_steps"], f"{r['wall_s']:.0f}")
-                     for r in rows],
-                    ("method", "expert (own)", "seeds", "autonomous success", "intervention rate", "env steps",
-                     "wall s/cell"), title="rlif experiment")
+        def pct(x, lo=None, hi=None):
+            return "-" if x != x else (f"{x:.0%}" if lo is None else f"{x:.0%} [{lo:.0%}, {hi:.0%}]")
+        print_table([(r["method"], f"{r['expert']} ({pct(experts[r['expert']].get('success', float('nan')))})",
+                      r["seeds"], pct(r["held_out"], r["held_out_lo"], r["held_out_hi"]),
+                      pct(r["deploy_human_rate"]), f"{r['intervention_rate']:.3f}", r["env_steps"], f"{r['wall_s']:.0f}")
+                     for r in aggregate(results)],
+                    ("method", "expert (alone)", "seeds", "held-out success [95% CI]", "deploy rate (human)",
+                     "training rate", "env steps", "wall s/cell"), title="rlif experiment")
         print(f"wrote {', '.join(str(f) for f in files)}")
     return 0
 
 
-def _run_with_progress(spec, cfgs, run_dir, cells, quiet: bool):
+def _check_reference(cfg) -> None:
+    """Fail before any cell runs when the reference agent the protocol needs is missing or wrong."""
+    op = cfg.operator
+    if op.strategy != "value" and op.expert_kind != "reference":
+        return
+    from learner.operators import _action_dim, load_reference
+    from learner.reference import ReferenceError
+
+    try:
+        ref = load_reference(op.reference, 18, _action_dim(cfg.cell))
+        if op.expert_kind == "reference":
+            for level in ("low", "mid", "high"):
+                ref.level(level)
+    except ReferenceError as e:
+        raise CliError(str(e), 1) from None
+
+
+def _run_with_progress(spec, cfgs, run_dir, cells, quiet: bool, workers: int = 1):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
         TimeRemainingColumn
@@ -104,7 +137,13 @@ def _run_with_progress(spec, cfgs, run_dir, cells, quiet: bool):
     from learner.experiment import run_experiment
 
     if quiet:
-        return run_experiment(spec, cfgs, run_dir)
+        return run_experiment(spec, cfgs, run_dir, workers=workers)
+    if workers > 1:  # cells run in other processes: report each as it finishes
+        def done(key: str, res: dict) -> None:
+            ho = res.get("final", {}).get("held_out", {}).get("success", float("nan"))
+            print(f"[experiment] {key}: {'skipped (done)' if res.get('skipped') else 'finished'}, held-out success "
+                  f"{ho:.0%}, {res.get('wall_s', 0):.0f} s", file=sys.stderr, flush=True)
+        return run_experiment(spec, cfgs, run_dir, workers=workers, on_cell_done=done)
     cols = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("env steps"),
             TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*cols, console=Console(stderr=True), transient=False) as prog:

@@ -17,7 +17,7 @@ from robot_stack.cli.common import CliError  # noqa: F401  (re-exported: subcomm
 
 # Subcommand modules, in `rlif --help` order. A module that fails to import (e.g. an optional
 # dependency missing on this machine) is listed with the reason instead of breaking the CLI.
-COMMANDS = ("train", "up", "experiment", "eval", "teleop", "teach", "serve", "store", "bench", "sim", "doctor", "config")
+COMMANDS = ("train", "up", "experiment", "reference", "eval", "teleop", "teach", "robot", "serve", "store", "bench", "sim", "doctor", "config")
 
 
 def build_parser() -> argparse.ArgumentParser:

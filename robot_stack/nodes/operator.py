@@ -1,4 +1,4 @@
-"""Simulated operator node (twin only): a scripted expert + an intervention strategy on the
+"""Simulated operator node (twin only): an expert + an intervention strategy on the
 same topics a human operator uses (`teleop/intervening`, `teleop/twist`).
 
 It answers every policy action (episode, step) with exactly one `intervening` and one `twist`
@@ -19,13 +19,14 @@ from robot_stack.nodes.base import RlifNode
 class SimOperatorNode(RlifNode):
     def __init__(self):
         super().__init__("operator")
-        from sim.operators import SimulatedOperator, info_from_observation
+        from learner.operators import make_operator
+        from sim.operators import info_from_observation
 
         self._info = info_from_observation
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.axes = [T.TWIST_LABELS.index(a) for a in self.action_labels]
-        self.op = SimulatedOperator(self.cfg.operator, self.cfg.cell, seed=self.cfg.train.seed + self.cfg.operator.seed)
+        self.op = make_operator(self.cfg.operator, self.cfg.cell, seed=self.cfg.train.seed + self.cfg.operator.seed)
         self.hole_offset = np.zeros(2)
         self.obs: dict[tuple[int, int], tuple[float, np.ndarray]] = {}
         self.episode = -1

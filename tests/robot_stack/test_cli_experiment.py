@@ -1,5 +1,6 @@
-"""`rlif experiment` through the real entry point: a tiny-budget run, the --json line, the files,
-a re-run of the same folder skipping the finished cells, and a clear error for a bad method."""
+"""`rlif experiment` and `rlif reference` through the real entry point: tiny-budget runs, the
+--json lines, the files, a re-run of the same folder skipping the finished cells, and clear errors
+for a bad method, an unknown operator, a missing or wrong reference file."""
 import json
 import subprocess
 import sys
@@ -7,32 +8,70 @@ import sys
 import pytest
 
 pytestmark = pytest.mark.e2e
-RLIF = [sys.executable, "-m", "robot_stack.cli.main", "experiment"]
-TINY = ["--methods", "hg-dagger,bc", "--steps", "30", "--eval-every", "30", "--eval-episodes", "1",
-        "--demo-episodes", "1", "--quiet", "--set", "cell.episode_steps=30", "--set", "agent.hidden=[32, 32]",
-        "--set", "agent.warmup_rows=20", "--set", "agent.batch_size=16"]
+RLIF = [sys.executable, "-m", "robot_stack.cli.main"]
+TINY = ["--methods", "rlif,hg-dagger,bc", "--steps", "30", "--eval-every", "30", "--eval-episodes", "1",
+        "--demo-episodes", "1", "--final-episodes", "2", "--quiet", "--set", "cell.episode_steps=30",
+        "--set", "agent.hidden=[32, 32]", "--set", "agent.warmup_rows=20", "--set", "agent.batch_size=16"]
 
 
-def rlif(*args, timeout=300):
+def rlif(*args, timeout=400):
     return subprocess.run([*RLIF, *args], capture_output=True, text=True, timeout=timeout)
 
 
-def test_experiment_smoke_json_files_and_resume(tmp_path):
-    r = rlif(*TINY, "--run-dir", str(tmp_path), "--json")
+@pytest.fixture(scope="module")
+def ref_file(tmp_path_factory):
+    """A reference made by the real command, tiny budget (the judge and the experts of the test runs)."""
+    d = tmp_path_factory.mktemp("reference")
+    r = rlif("reference", "train", "--steps", "120", "--snapshot-every", "40", "--coarse-episodes", "1",
+             "--fine-episodes", "1", "--demo-episodes", "1", "--set", "cell.episode_steps=30",
+             "--set", "agent.hidden=[32, 32]", "--set", "agent.warmup_rows=20", "--set", "agent.batch_size=16",
+             "--run-dir", str(d), "--json")
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert set(out["levels"]) == {"low", "mid", "high"} and out["train_env_steps"] >= 120
+    assert len(list((d / "snapshots").glob("actor-*.safetensors"))) >= 2  # at episode ends past 40, 80, ..
+    return d / "reference.safetensors"
+
+
+def test_reference_show_prints_levels_and_command(ref_file):
+    r = rlif("reference", "show", str(ref_file), "--json")
+    assert r.returncode == 0, r.stderr[-2000:]
+    d = json.loads(r.stdout.strip().splitlines()[-1])
+    assert set(d["levels"]) == {"low", "mid", "high"} and d["command"].startswith("rlif reference train")
+    r = rlif("reference", "show", str(ref_file.parent / "missing.safetensors"))
+    assert r.returncode == 1 and "rlif reference train" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_experiment_smoke_json_files_and_resume(tmp_path, ref_file):
+    args = [*TINY, "--set", f"operator.reference={ref_file}", "--run-dir", str(tmp_path)]
+    r = rlif("experiment", *args, "--json")
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert set(out["expert_success"]) == {"mid"}
-    assert [x["method"] for x in out["results"]] == ["hg-dagger", "bc"]
-    assert all(x["expert"] == "mid" and x["env_steps"] >= 30 for x in out["results"])
+    assert [x["method"] for x in out["methods"]] == ["rlif", "hg-dagger", "bc"]
+    for m in out["methods"]:
+        assert {"held_out", "held_out_lo", "held_out_hi", "deploy_human_rate"} <= set(m)
+    assert all(x["expert"] == "mid" and x["env_steps"] >= 30 for x in out["cells"])
     for name in ("results.csv", "curves.png", "report.md", "config.yaml", "cells/bc-mid-s0.json"):
         assert (tmp_path / name).exists(), name
     before = (tmp_path / "cells" / "bc-mid-s0.json").stat().st_mtime_ns
-    r = rlif(*TINY, "--run-dir", str(tmp_path))  # nothing left to do: the table from the saved cells
+    r = rlif("experiment", *args)  # nothing left to do: the table from the saved cells
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path / "cells" / "bc-mid-s0.json").stat().st_mtime_ns == before
-    assert "hg-dagger" in r.stdout and "bc" in r.stdout
+    assert "hg-dagger" in r.stdout and "held-out" in r.stdout
 
 
-def test_experiment_rejects_an_unknown_method_clearly(tmp_path):
-    r = rlif("--methods", "ppo", "--run-dir", str(tmp_path))
+def test_experiment_rejects_bad_input_clearly(tmp_path):
+    r = rlif("experiment", "--methods", "ppo", "--run-dir", str(tmp_path / "a"))
     assert r.returncode == 2 and "ppo" in r.stderr and "Traceback" not in r.stderr
+    r = rlif("experiment", "--set", "operator.strategy=psychic", "--run-dir", str(tmp_path / "b"))
+    assert r.returncode == 2 and "operator.strategy" in r.stderr and "Traceback" not in r.stderr
+    r = rlif("experiment", "--set", f"operator.reference={tmp_path / 'none.safetensors'}", "--run-dir",
+             str(tmp_path / "c"))
+    assert r.returncode == 1 and "rlif reference train" in r.stderr and "Traceback" not in r.stderr
+    bad = tmp_path / "actor.safetensors"  # an actor file is not a reference file
+    from learner.agent import make_agent
+    from learner.config import AgentConfig
+    bad.write_bytes(make_agent(AgentConfig(hidden=(8,), n_critics=2), 18, 6, seed=0).export_actor())
+    r = rlif("experiment", "--set", f"operator.reference={bad}", "--run-dir", str(tmp_path / "d"))
+    assert r.returncode == 1 and "rlif-reference" in r.stderr and "Traceback" not in r.stderr

@@ -1,4 +1,6 @@
-"""Simulated operators: rates match parameters, reference judges bad vs good, seeded, no takeover after success."""
+"""Simulated operators: rates match parameters, the value judge is injected and used, seeded, no
+takeover after success. (The human model: tests/sim/test_human.py; the reference judge:
+tests/learner/test_operators.py.)"""
 from dataclasses import replace
 
 import numpy as np
@@ -62,15 +64,31 @@ def test_random_rate_and_duration_match_parameters():
     assert op.intervention_rate == pytest.approx(flags.mean())
 
 
-def test_reference_intervenes_more_on_a_bad_policy_than_a_good_one():
-    cfg = OperatorConfig(strategy="reference", expert="high")
-    good = SimulatedOperator(cfg, CELL, seed=2)
-    good_rate = _run(good, lambda o, i: good.expert.plan(o, i)).mean()
-    bad = SimulatedOperator(cfg, CELL, seed=2)
-    bad_rate = _run(bad, lambda o, i: np.clip(np.r_[np.sign(i["tip_to_hole_m"]), 0, 0, 0], -1, 1)).mean()  # away
-    # takeover p 0.05 for 4 steps -> ~17 % of steps; p 0.95 -> ~99 %
-    assert good_rate < 0.3 and bad_rate > 0.9, (good_rate, bad_rate)
-    assert bad.clearly_worse(*_state(np.random.default_rng(0)), np.array([np.nan] * 6))
+def test_value_strategy_uses_the_injected_judge():
+    calls = []
+
+    def judge(obs, action):
+        calls.append(action.copy())
+        return bool(action[0] > 0.5)     # "clearly worse" = pushing +x
+
+    cfg = OperatorConfig(strategy="value", p_bad=1.0, p_good=0.0, steps=4)
+    op = SimulatedOperator(cfg, CELL, seed=2, judge=judge)
+    good = _run(op, lambda o, i: np.zeros(6), n=200)
+    assert not good.any() and len(calls) == 200
+    bad = _run(SimulatedOperator(cfg, CELL, seed=2, judge=judge), lambda o, i: np.r_[1.0, 0, 0, 0, 0, 0], n=200)
+    assert bad.all()
+    assert op.clearly_worse(*_state(np.random.default_rng(0))[:1], np.array([np.nan] * 6))  # broken = worse
+    with pytest.raises(ValueError, match="judge"):
+        SimulatedOperator(cfg, CELL)                                   # value without a judge: refused
+    with pytest.raises(ValueError, match="make_operator"):
+        SimulatedOperator(OperatorConfig(expert_kind="reference"), CELL)
+
+
+def test_value_p_good_takeovers_count_as_random():
+    cfg = OperatorConfig(strategy="value", p_bad=1.0, p_good=0.05, steps=1)
+    op = SimulatedOperator(cfg, CELL, seed=4, judge=lambda o, a: False)
+    _run(op, lambda o, i: np.zeros(6), n=2000, episode_len=10**9)
+    assert op.takeovers == op.random_takeovers and op.takeovers / 2000 == pytest.approx(0.05, abs=0.015)
 
 
 def test_seeded_and_independent_of_other_randomness():
@@ -96,42 +114,25 @@ def test_no_takeover_after_success_and_handover_stops():
 def test_expert_exposed_and_levels_parsed():
     op = SimulatedOperator(OperatorConfig(expert="low"), CELL)
     assert isinstance(op.expert, ScriptedExpert) and op.expert.level == "low"
+    assert op.expert.information == "observed"
+    assert SimulatedOperator(OperatorConfig(expert_kind="privileged"), CELL).expert.information == "privileged"
     assert expert_level("0.3") == 0.3
     with pytest.raises(ValueError, match="operator.expert"):
         SimulatedOperator(OperatorConfig(expert="great"), CELL)
 
 
 @pytest.mark.parametrize("space,n", [("xyz", 3), ("xyz_yaw", 4)])
-def test_restricted_action_spaces_on_the_twin(space, n):
+@pytest.mark.parametrize("strategy", ["human", "random"])
+def test_restricted_action_spaces_on_the_twin(space, n, strategy):
     cfg = replace(CELL, action_space=space)
     cell = TwinCell(cfg)
-    op = SimulatedOperator(OperatorConfig(strategy="reference", expert="mid"), cfg, seed=0)
+    op = SimulatedOperator(OperatorConfig(strategy=strategy, p_random=0.5, expert="mid"), cfg, seed=0)
     obs, info = cell.reset(seed=0)
     op.reset()
-    for _ in range(10):
+    for _ in range(20):
         on, act = op.step(obs, info, np.zeros(n, np.float32))
         assert act.shape == (n,)
         obs, term, trunc, info = cell.apply(act if on else np.zeros(n, np.float32))
-
-
-def test_reference_on_the_twin_separates_a_random_policy_from_a_good_one():
-    cell = TwinCell(CELL)
-    good = ScriptedExpert("high", seed=9)
-    rng = np.random.default_rng(0)
-    rates = {}
-    for name, policy in (("random", lambda o, i: rng.uniform(-1, 1, 6)), ("good", lambda o, i: good.plan(o, i))):
-        op = SimulatedOperator(OperatorConfig(strategy="reference", expert="mid"), CELL, seed=0)
-        for ep in range(3):
-            obs, info = cell.reset(seed=500 + ep)
-            op.reset(), good.reset()
-            for _ in range(40):
-                pa = policy(obs, info)
-                on, oa = op.step(obs, info, pa)
-                obs, term, trunc, info = cell.apply(oa if on else pa)
-                if term or trunc:
-                    break
-        rates[name] = op.intervention_rate
-    assert rates["random"] > 0.8 and rates["good"] < 0.4, rates
 
 
 def test_info_from_observation_matches_the_cell():
@@ -139,7 +140,7 @@ def test_info_from_observation_matches_the_cell():
     from sim.operators import info_from_observation
 
     cell = TwinCell(CELL)
-    ex = ScriptedExpert("high", seed=0)
+    ex = ScriptedExpert("high", seed=0, information="privileged")
     obs, info = cell.reset(seed=1000)
     ex.reset()
     for _ in range(40):

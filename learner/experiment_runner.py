@@ -1,0 +1,104 @@
+"""Run an experiment's cells in order, resuming finished ones, in process or in `workers` processes.
+
+A cell is *ready* when what it depends on is finished: `rlif-random` needs the rlif cell of the
+same expert and seed (its takeover rate). Finished cells (result file with the matching
+fingerprint) are skipped; the rest run in process (`workers` = 1, with per-episode progress)
+or in a pool of spawned processes (one cell each; torch threads as `agent.threads` says). A
+failed cell stops the run with its error once the cells in flight have finished; their results
+are kept, so the re-run resumes.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Callable
+
+from learner.experiment import _run_one, cell_configs, cell_key, fingerprint, load_done
+
+
+def run_cells(spec, cfgs, run_dir: Path, workers: int = 1,
+              on_cell_start: Callable[[str, bool], None] | None = None,
+              progress: Callable[[int], None] | None = None,
+              on_cell_done: Callable[[str, dict], None] | None = None) -> list[dict]:
+    if workers < 1:
+        raise ValueError(f"workers={workers}: must be >= 1")
+    order = spec.cells()
+    done: dict[str, dict] = {}
+    pending = list(order)
+
+    def job(cell: tuple[str, str, int]) -> tuple | None:
+        m, e, s = cell
+        dep = done.get(cell_key("rlif", e, s)) if m == "rlif-random" else None
+        if m == "rlif-random" and dep is None:
+            return None  # not ready
+        c = cell_configs(cfgs, m, dep)
+        return (spec, c, m, e, s, str(run_dir), fingerprint(spec, c, m, e, s))
+
+    def finish(key: str, res: dict, skipped: bool) -> None:
+        done[key] = res
+        if on_cell_done is not None:
+            on_cell_done(key, dict(res, skipped=skipped))
+
+    def skip_finished() -> None:
+        for cell in list(pending):
+            j = job(cell)
+            if j is None:
+                continue
+            key = cell_key(*cell)
+            res = load_done(Path(run_dir) / "cells" / f"{key}.json", j[-1])
+            if res is not None:
+                pending.remove(cell)
+                if on_cell_start is not None:
+                    on_cell_start(key, True)
+                finish(key, res, True)
+
+    skip_finished()
+    if workers == 1:
+        from learner.experiment_cell import run_cell
+        from learner.experiment import write_json
+
+        while pending:
+            cell = next(c for c in pending if job(c) is not None)
+            pending.remove(cell)
+            spec_, c, m, e, s, rd, fp = job(cell)
+            key = cell_key(m, e, s)
+            if on_cell_start is not None:
+                on_cell_start(key, False)
+            res = dict(run_cell(spec_, c, m, e, s, Path(rd) / "stores" / key, progress,
+                                actor_file=Path(rd) / "actors" / f"{key}.safetensors"), fingerprint=fp)
+            write_json(Path(rd) / "cells" / f"{key}.json", res)
+            finish(key, res, False)
+            skip_finished()
+    else:
+        _run_pool(pending, job, workers, on_cell_start, finish, skip_finished)
+    return [done[cell_key(*c)] for c in order]
+
+
+def _run_pool(pending, job, workers, on_cell_start, finish, skip_finished) -> None:
+    running: dict = {}
+    error: BaseException | None = None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        while pending or running:
+            while error is None and len(running) < workers:
+                cell = next((c for c in pending if job(c) is not None), None)
+                if cell is None:
+                    break
+                pending.remove(cell)
+                key = cell_key(*cell)
+                if on_cell_start is not None:
+                    on_cell_start(key, False)
+                running[pool.submit(_run_one, job(cell))] = key
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                key = running.pop(fut)
+                try:
+                    finish(key, fut.result(), False)
+                except BaseException as e:  # noqa: BLE001 - reported after the cells in flight finish
+                    error = error or RuntimeError(f"cell {key} failed: {type(e).__name__}: {e}")
+            if error is None:
+                skip_finished()
+    if error is not None:
+        raise error

@@ -1,0 +1,33 @@
+"""Every episode-seed range of the project, in one place, so no two uses ever overlap.
+
+An episode reset with seed k draws its start pose and its true hole offset from k alone, so a
+seed range is a fixed set of episodes. The ranges (k counts from 0 in each):
+
+- training and demo episodes of run seed s:  (s + 1) * TRAIN_STRIDE + k        (1e6 .. )
+- intermediate evaluations (learning curves):  EVAL + k                          (10,000 .. )
+- expert calibration (choosing expert levels): CALIBRATION + k                   (20,000 .. )
+- held-out final evaluation, default cell:     HELD_OUT + k                      (500,000 .. )
+- held-out final evaluation, shifted cell:     SHIFTED + k                       (600,000 .. )
+- deployment runs (final actor, operator on):  DEPLOY + k                        (700,000 .. )
+- the reference agent's own training:          REFERENCE_TRAIN + k               (90,000,000 .. )
+
+Held-out seeds are never used for training, tuning or intermediate evaluation: they are read
+only by the final evaluation of a finished cell.
+"""
+from __future__ import annotations
+
+TRAIN_STRIDE = 1_000_000
+EVAL = 10_000
+CALIBRATION = 20_000
+HELD_OUT = 500_000
+SHIFTED = 600_000
+DEPLOY = 700_000
+REFERENCE_TRAIN = 90_000_000
+MAX_EPISODES_PER_RANGE = 10_000  # evaluations use at most this many seeds of a range
+
+
+def train_base(run_seed: int) -> int:
+    """First training/demo episode seed of run seed `run_seed`."""
+    if run_seed < 0 or run_seed >= 80:
+        raise ValueError(f"run seed {run_seed}: must be in [0, 80) so its episodes stay in their own range")
+    return (run_seed + 1) * TRAIN_STRIDE
