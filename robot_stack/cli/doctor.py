@@ -3,6 +3,10 @@
 Required (exit 1 when missing): Python packages, rclpy pub/sub round trip on localhost,
 MuJoCo headless render, free disk in the runs folder. Warn only: hidapi, a spacemouse.
 Info: CUDA.
+With `--profile robot` (a profile with `cell.kind: franka`), also the driver as this process sees
+it: each franka_ros2 state topic has a publisher of the right type AND its messages arrive (a
+match without data is the Fast DDS 2 / 3 shared-memory trap: both sides need
+FASTDDS_BUILTIN_TRANSPORTS=UDPv4), and the impedance controller subscribes the target topic.
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from robot_stack.cli.common import RUNS_DIR, add_json_arg, emit_json, print_table
+from robot_stack.cli.common import RUNS_DIR, CliError, add_json_arg, emit_json, print_table
 
 REQUIRED_MODULES = ("numpy", "torch", "mujoco", "gymnasium", "zarr", "safetensors", "yaml", "rich",
                     "matplotlib", "fastapi", "uvicorn", "rclpy", "std_msgs.msg", "geometry_msgs.msg",
@@ -148,10 +152,81 @@ def check_disk(runs: Path) -> Check:
     return Check("disk", "ok", f"{free_gb:.1f} GB free in {probe.resolve()}")
 
 
-def run_checks(runs: Path = RUNS_DIR) -> list[Check]:
+def check_dds_transport() -> Check:
+    t = os.environ.get("FASTDDS_BUILTIN_TRANSPORTS", "")
+    if t == "UDPv4":
+        return Check("dds transport", "ok", "FASTDDS_BUILTIN_TRANSPORTS=UDPv4", required=False)
+    return Check("dds transport", "warn", f"FASTDDS_BUILTIN_TRANSPORTS={t or '(unset: shared memory + UDP)'}",
+                 "export FASTDDS_BUILTIN_TRANSPORTS=UDPv4 here and in the driver (docker/compose.yaml does): "
+                 "Fast DDS 2 (Jazzy driver) and 3 (these wheels) share no memory transport", required=False)
+
+
+def check_driver_topics(cfg, wait_s: float = 5.0, listen_s: float = 2.0) -> list[Check]:
+    """The franka_ros2 topics of `cfg.franka` from this process: publisher, type, data; the target's subscriber."""
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+
+    from robot_stack.franka import topics as FT
+
+    ft = FT.franka_topics(cfg.franka)
+    state = {"pose": ft.pose, "wrench": ft.wrench, "joints": ft.joints}
+    counts = {k: 0 for k in state}
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx)
+    try:
+        node = rclpy.create_node("rlif_doctor_robot", context=ctx)
+        ex = SingleThreadedExecutor(context=ctx)
+        ex.add_node(node)
+        for key, spec in state.items():
+            node.create_subscription(spec.msg_type, spec.name, lambda m, k=key: counts.__setitem__(k, counts[k] + 1),
+                                     spec.qos)
+        def spin(seconds: float, until=lambda: False):
+            end = time.monotonic() + seconds
+            while time.monotonic() < end and not until():
+                ex.spin_once(timeout_sec=0.02)
+
+        spin(wait_s, until=lambda: all(counts.values()) and node.count_subscribers(ft.target.name) > 0)
+        before = dict(counts)
+        spin(listen_s)
+        checks = [_topic_check(node, key, spec, counts[key] - before[key], counts[key], listen_s)
+                  for key, spec in state.items()]
+        subs = node.get_subscriptions_info_by_topic(ft.target.name)
+        if subs:
+            names = ", ".join(sorted({f"{i.node_namespace.rstrip('/')}/{i.node_name}" for i in subs}))
+            checks.append(Check("franka target", "ok", f"{ft.target.name} subscribed by {names}"))
+        else:
+            checks.append(Check("franka target", "fail", f"nothing subscribes {ft.target.name}",
+                                "is rlif_impedance_controller active? (`ros2 control list_controllers` in the driver "
+                                "container; after a reflex: `rlif robot recover`)"))
+        node.destroy_node()
+        return checks
+    finally:
+        rclpy.shutdown(context=ctx)
+
+
+def _topic_check(node, key: str, spec, n_listen: int, n_total: int, listen_s: float) -> Check:
+    name = f"franka {key}"
+    want = f"{spec.msg_type.__module__.split('.')[0]}/msg/{spec.msg_type.__name__}"
+    pubs = node.get_publishers_info_by_topic(spec.name)
+    if not pubs:
+        return Check(name, "fail", f"no publisher of {spec.name}",
+                     "start the driver (`docker compose -f docker/compose.yaml up driver`), same ROS_DOMAIN_ID")
+    types = sorted({p.topic_type for p in pubs})
+    if types != [want]:
+        return Check(name, "fail", f"{spec.name} has type {', '.join(types)}, expected {want}",
+                     "check franka.*_topic in the profile against the driver's topics")
+    if n_total == 0:
+        return Check(name, "fail", f"{spec.name}: publisher seen, no message arrives",
+                     "the DDS transport: export FASTDDS_BUILTIN_TRANSPORTS=UDPv4 on both sides (docker/compose.yaml)")
+    return Check(name, "ok", f"{spec.name}: {n_listen / listen_s:.0f} Hz")
+
+
+def run_checks(runs: Path = RUNS_DIR, cfg=None) -> list[Check]:
     checks = [check_packages(), check_ros_roundtrip(), check_mujoco_render()]
     checks += list(check_hidapi())
     checks += [check_cuda(), check_disk(runs)]
+    if cfg is not None:
+        checks += [check_dds_transport(), *check_driver_topics(cfg)]
     return checks
 
 
@@ -159,11 +234,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("doctor", help="check this machine: packages, ROS 2, MuJoCo rendering, devices, disk")
     add_json_arg(p)
     p.add_argument("--runs", type=Path, default=RUNS_DIR, help="runs folder whose disk is checked")
+    p.add_argument("--profile", default=None, help="also check this robot profile's franka_ros2 topics (e.g. robot)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="config override for --profile, repeatable")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    checks = run_checks(args.runs)
+    cfg = None
+    if args.profile:
+        from robot_stack import config as cfgmod
+
+        cfg = cfgmod.resolve(args.profile, args.set)
+        if cfg.cell.kind != "franka":
+            raise CliError(f"--profile {args.profile}: cell.kind is {cfg.cell.kind}; the driver check needs a "
+                           "franka profile (robot, robot-pc, robot-twin)", code=2)
+    checks = run_checks(args.runs, cfg)
     failed = [c for c in checks if c.level == "fail" and c.required]
     if args.json:
         emit_json({"ok": not failed, "checks": [c.__dict__ for c in checks]})

@@ -20,6 +20,15 @@ What differs from the twin cell (decisions):
 - **Stale robot state** (no pose or wrench for `franka.stale_ms`): a `fault` event, no new
   targets (the controller holds the last one) and no ticks; an episode in progress ends with
   reason `robot_fault` (truncated). When the state returns, the reset starts from the held target.
+- **FCI error** (a reflex over franka's collision thresholds, a communication error): franka_ros2
+  deactivates every controller, so the state goes stale; the bridge then asks the driver
+  (`admin.FrankaAdmin`, in a worker thread: callbacks never block) and, if the controllers are
+  inactive, reports a `fault` "fci error" and waits. A `request_recover` event (`rlif robot
+  recover`, the dashboard's Recover) runs the three recovery steps (`admin.recover`); on success
+  it publishes `robot_recovered` and re-arms: the next reset starts from the MEASURED pose (as a
+  first reset: it waits for the operator if the tip is outside the box), not from the old target.
+- **Homing** (`franka.home_q`): the reset lifts the tip, moves the joints home on the
+  controller's `~/joint_target`, then does the Cartesian reset (`FrankaCell`).
 - **E-stop**: holds within one tick (as the twin) and also pauses a reset motion.
 - **Dry run** (`franka.dry_run`): everything is computed and the targets are logged (2 Hz) and
   counted in `status`, but nothing is published to the controller.
@@ -37,6 +46,7 @@ import numpy as np
 
 from learner.replay import Source
 from robot_stack import topics as T
+from robot_stack.franka import admin as A
 from robot_stack.franka import topics as FT
 from robot_stack.franka.cell import FrankaCell
 from robot_stack.nodes.cell import CellNode
@@ -56,8 +66,15 @@ class FrankaBridgeNode(CellNode):
         self.waiting_recorder = self.wait_recorder  # (CellNode's param) until a recorder heartbeat
         fr = self.cfg.franka
         ft = FT.franka_topics(fr)
-        self.counters.update(targets=0, dry_run_targets=0, stale_faults=0, force_aborts=0, resets=0)
+        self.counters.update(targets=0, dry_run_targets=0, joint_targets=0, stale_faults=0, force_aborts=0,
+                             resets=0, fci_errors=0, recoveries=0)
         self.target_pub = self.create_publisher(ft.target.msg_type, ft.target.name, ft.target.qos)
+        self.joint_pub = self.create_publisher(ft.joint_target.msg_type, ft.joint_target.name, ft.joint_target.qos)
+        self.admin = A.make_admin(self.cfg, node=self)
+        self.admin_names = A.controllers_of(fr)
+        self.fci_error: str | None = None  # set while franka_ros2 reports its controllers inactive
+        self.rearm = False  # a recovery succeeded: the next reset starts from the measured pose
+        self.worker = A.AdminWorker()  # admin calls off the executor thread
         self.create_subscription(ft.pose.msg_type, ft.pose.name, self.on_pose, ft.pose.qos)
         self.create_subscription(ft.wrench.msg_type, ft.wrench.name, self.on_wrench, ft.wrench.qos)
         self.create_subscription(ft.joints.msg_type, ft.joints.name, self.on_joints, ft.joints.qos)
@@ -74,7 +91,8 @@ class FrankaBridgeNode(CellNode):
     def status(self):
         return {**super().status(), "reset_state": self.cell.reset_state, "reset_why": self.cell.reset_why,
                 "stale": self.stale_why or "", "estop": self.estopped, "dry_run": self.cfg.franka.dry_run,
-                "last_target_m_rad": self.last_target}
+                "last_target_m_rad": self.last_target, "fci_error": self.fci_error or "",
+                "recovering": self.worker.busy == "recover"}
 
     # ------------------------------------------------------------ franka_ros2 state
     def on_pose(self, msg):
@@ -95,6 +113,14 @@ class FrankaBridgeNode(CellNode):
             self.cell.on_joints(q, time.monotonic())
 
     def send_outbox(self):
+        q = self.cell.take_joint_outbox()
+        if q is not None:
+            self.counters["joint_targets"] += 1
+            if self.cfg.franka.dry_run:
+                self.get_logger().info(f"dry run joint target (rad) {np.round(q, 4).tolist()}",
+                                       throttle_duration_sec=0.5)
+            else:
+                self.joint_pub.publish(FT.pack_joints(FT.JOINT_NAMES, q, [], time.time()))
         target = self.cell.take_outbox()
         if target is None:
             return
@@ -147,6 +173,7 @@ class FrankaBridgeNode(CellNode):
     def on_fast(self):
         now = time.monotonic()
         dt, self._last_fast = now - self._last_fast, now
+        self.admin_results()
         why = self.cell.stale(now)
         if why and not self.cell.core.has_state():
             if not self._no_state_reported and now - self._t0 > STARTUP_S:
@@ -162,6 +189,10 @@ class FrankaBridgeNode(CellNode):
         if self.stale_why is not None:
             self.get_logger().info(f"robot state is back after: {self.stale_why}")
             self.stale_why = None
+        if self.rearm and self.phase == "reset":
+            self.rearm = False
+            self.cell.core.target = None  # start from the measured pose, as a first reset
+            self.cell.request_reset()
         if self.phase == "reset" and not self.estopped:
             outcome = self.cell.reset_tick(now, dt, dry_run=self.cfg.franka.dry_run)
             self.send_outbox()
@@ -170,6 +201,8 @@ class FrankaBridgeNode(CellNode):
                            "dashboard's Start (POST /api/episode/start)")
             elif outcome == "confirm":
                 self.get_logger().info("reset done: waiting for the operator's start (request_start)")
+            elif outcome in ("homing", "homed"):
+                self.get_logger().info(f"reset: {outcome} (franka.home_q)")
             if self.cell.reset_state == "done" and not self.waiting_recorder:
                 self.begin_episode()
             elif self.cell.reset_state == "done" and now - self._t0 > STARTUP_S:
@@ -178,10 +211,11 @@ class FrankaBridgeNode(CellNode):
                                           throttle_duration_sec=10.0)
 
     def on_stale(self, why: str):
-        """Hold (no new targets, no ticks) and report; end the episode in progress."""
+        """Hold (no new targets, no ticks) and report; end the episode in progress; ask the driver why."""
         self.stale_why = why
         self.counters["stale_faults"] += 1
         self.fault("stale robot state", detail=why, episode=self.episode)
+        self.worker.start("diagnose", self.admin.state)
         if self.phase == "await":
             self.apply(Source.HOLD, None, announce=True)
         if self.phase in ("ready", "estop", "ending"):
@@ -206,7 +240,38 @@ class FrankaBridgeNode(CellNode):
                 self.get_logger().info(f"the store holds {n} episodes: continuing at episode {n}")
                 self.episode = n
 
+    # ------------------------------------------------------------ FCI errors and recovery
+    def admin_results(self):
+        for what, ok, value in self.worker.results():
+            if what == "diagnose":
+                err = A.fci_error(value, self.admin_names) if ok else None
+                if not ok:
+                    self.get_logger().warning(f"could not ask franka_ros2 why the state stopped: {value}")
+                elif err and self.stale_why and not self.fci_error:
+                    self.fci_error = err
+                    self.counters["fci_errors"] += 1
+                    self.fault("fci error", detail=f"{err}. Recover: `rlif robot recover` or the dashboard's "
+                                                   "Recover button", episode=self.episode)
+            elif ok:
+                self.counters["recoveries"] += 1
+                self.fci_error, self.rearm = None, True
+                self.get_logger().info(f"franka recovered ({', '.join(value)}): re-armed, resetting from the "
+                                       "measured pose")
+                self.publish_event(A.RECOVERED, steps=list(value))
+            else:
+                self.fault("recovery failed", detail=value)
+
+    def on_recover_request(self):
+        def job():
+            return A.recover(self.admin, self.admin_names, log=self.get_logger().info)
+
+        if not self.worker.start("recover", job):
+            self.get_logger().warning(f"recovery requested while '{self.worker.busy}' runs: ignored")
+
     def on_event(self, e: T.Event):
+        if e.kind == A.REQ_RECOVER:
+            self.on_recover_request()
+            return
         if e.kind == T.EventKind.ESTOP:
             self.estopped = True
         elif e.kind == T.EventKind.ESTOP_CLEAR:

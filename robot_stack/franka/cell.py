@@ -8,6 +8,10 @@ step's final observation is the state one period after its command, as in the tw
 
 Reset (between episodes), driven by `reset_tick(now, dt)` from a fast timer:
   pending  -> no robot state yet: wait
+  lifting  -> (homing resets only) the target straight up to `franka.lift_m`, out of the hole
+  homing   -> (homing resets only) `JointMotion` to `franka.home_q` on the controller's joint
+              target, before the first reset and then every `franka.home_every` resets; done when
+              the joints are within `franka.home_tolerance_rad`; the tip must then be in the box
   moving   -> `ResetMotion`: lift to `franka.lift_m`, across, down to a random start pose above
               the nominal hole, the target interpolated at `franka.reset_speed_*`
   confirm  -> wait for the operator (`confirm()`, the `request_start` event): always after a
@@ -15,7 +19,8 @@ Reset (between episodes), driven by `reset_tick(now, dt)` from a fast timer:
               anchored target), when the first reset finds the tip outside the safety box (no
               jump into the box), and after every reset when `franka.confirm_reset`
   done     -> the node starts the episode (`start_episode`)
-Every target leaves through `outbox` (the node publishes it, or only logs it in a dry run).
+Every target leaves through `outbox`, every joint target through `joint_outbox` (the node
+publishes them, or only logs them in a dry run).
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import numpy as np
 
 from robot_stack import contract
 from robot_stack.franka.core import FrankaCore
+from robot_stack.franka.homing import JointMotion
 from robot_stack.franka.reset import ResetMotion
 
 OUTSIDE_BOX_M = 0.01  # first reset refuses to start from further than this outside the safety box, m
@@ -35,11 +41,16 @@ class FrankaCell:
         self.fr = franka_cfg
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(cell_cfg.action_space)
-        self.reset_state = "pending"  # pending | moving | confirm | done
+        self.reset_state = "pending"  # pending | lifting | homing | moving | confirm | done
         self.reset_why = ""  # why the reset waits for the operator
         self.motion: ResetMotion | None = None
+        self.homing: JointMotion | None = None
+        self.n_resets = 0  # resets completed (homing before reset 0, home_every, 2 x home_every, ...)
+        self._homed = False  # this reset's homing is done
+        self._wait_stage = ""  # the stage a wait for the operator interrupted
         self._reset_t0 = 0.0
         self.outbox: list[np.ndarray] = []  # hole-frame targets to send, oldest first
+        self.joint_outbox: list[np.ndarray] = []  # joint targets (homing), rad
 
     # ---------------------------------------------------------------- state in
     def on_pose(self, pos, quat, t: float, stamp: float | None = None) -> None:
@@ -85,61 +96,111 @@ class FrankaCell:
     # ---------------------------------------------------------------- reset
     def request_reset(self) -> None:
         """Ask for a reset; it starts at the next `reset_tick` that has robot state."""
-        self.reset_state, self.reset_why, self.motion = "pending", "", None
+        self.reset_state, self.reset_why, self.motion, self.homing, self._homed = "pending", "", None, None, False
+
+    def homing_due(self) -> bool:
+        return len(self.fr.home_q) == 7 and not self._homed and self.n_resets % self.fr.home_every == 0
 
     def confirm(self) -> bool:
         """The operator's go (`request_start`): True if the reset was waiting for it."""
         if self.reset_state != "confirm":
             return False
-        if self.motion is not None and self.motion.finished:
+        if self._wait_stage == "moving" and self.motion is not None and self.motion.finished:
             self.reset_state = "done"  # at the start pose: the episode may start
+            self.n_resets += 1
         else:
             self.reset_state = "pending"  # interrupted reset: start over from where the arm is
         self.reset_why = ""
         return True
 
     def reset_tick(self, now: float, dt: float, dry_run: bool = False) -> str | None:
-        """Advance the reset by dt (s); returns what just happened: None | 'moving' | 'done' |
-        'confirm' (operator asked) | 'force' | 'timeout' | 'outside' (all wait for the operator).
-        Call it only while the robot state is fresh."""
+        """Advance the reset by dt (s); returns what just happened: None | 'lifting' | 'homing' |
+        'homed' | 'moving' | 'done' | 'confirm' (operator asked) | 'force' | 'timeout' | 'outside'
+        (all wait for the operator). Call it only while the robot state is fresh."""
         core = self.core
         if self.reset_state == "pending":
             if not core.has_state():
                 return None
             if core.target is None:  # first reset: start from the measured pose, which must be in the box
-                off = float(np.linalg.norm(core.clip(core.pose)[:3] - core.pose[:3]))
+                off = self._outside_m()
                 if off > OUTSIDE_BOX_M:
                     return self._wait("outside", f"the peg tip is {100 * off:.1f} cm outside the safety box: "
                                                  "guide the arm above the hole, then confirm")
                 core.target = core.clip(core.pose)
             start = core.target
             core.max_force, core.aborted = 0.0, False
+            if self.homing_due():  # out of the hole first: the same lift, nothing sideways
+                up = np.array([*start[:2], max(self.fr.lift_m, start[2]), *start[3:]])
+                self.motion = ResetMotion(start, up, self.fr.lift_m, self.fr.reset_speed_m_s, self.fr.reset_speed_rad_s)
+                self.reset_state, self._reset_t0 = "lifting", now
+                return "lifting"
             self.motion = ResetMotion(start, core.random_start(), self.fr.lift_m,
                                       self.fr.reset_speed_m_s, self.fr.reset_speed_rad_s)
             self.reset_state, self._reset_t0 = "moving", now
             return "moving"
-        if self.reset_state != "moving":
+        if self.reset_state not in ("lifting", "homing", "moving"):
             return None
         if core.aborted:  # force limit hit during the reset: core re-anchored the target
             return self._wait("force", f"force {core.max_force:.0f} N > {core.cell.max_force_n:.0f} N during reset")
+        if now - self._reset_t0 > self.fr.reset_timeout_s:
+            return self._wait("timeout", f"reset not done within {self.fr.reset_timeout_s:.0f} s ({self.reset_state})")
+        if self.reset_state == "homing":
+            return self._homing_tick(now, dt, dry_run)
         core.set_target(self.motion.step(min(dt, MAX_RESET_DT_S)))
         self._send(core.target)
-        if self.motion.finished and (dry_run or self.motion.settled(core.pose, self.fr.reset_tolerance_m)):
-            if self.fr.confirm_reset:
-                return self._wait("confirm", "reset done: confirm to start the episode")
-            self.reset_state = "done"
-            return "done"
-        if now - self._reset_t0 > self.fr.reset_timeout_s:
-            return self._wait("timeout", f"reset not done within {self.fr.reset_timeout_s:.0f} s")
-        return None
+        if not (self.motion.finished and (dry_run or self.motion.settled(core.pose, self.fr.reset_tolerance_m))):
+            return None
+        if self.reset_state == "lifting":
+            self.homing = JointMotion(core.q, self.fr.home_q, self.fr.home_speed_rad_s)
+            self.reset_state, self._reset_t0 = "homing", now
+            return "homing"
+        if self.fr.confirm_reset:
+            return self._wait("confirm", "reset done: confirm to start the episode")
+        self.reset_state = "done"
+        self.n_resets += 1
+        return "done"
+
+    def _homing_tick(self, now: float, dt: float, dry_run: bool) -> str | None:
+        core = self.core
+        self._send_joints(self.homing.step(min(dt, MAX_RESET_DT_S)))
+        if not (self.homing.finished and (dry_run or self.homing.settled(core.q, self.fr.home_tolerance_rad))):
+            return None
+        self._homed = True
+        off = self._outside_m()
+        if off > OUTSIDE_BOX_M and not dry_run:
+            core.target = core.clip(core.pose)  # not sent: the controller holds home until the operator acts
+            return self._wait("outside", f"at franka.home_q the tip is {100 * off:.1f} cm outside the safety "
+                                         "box: set home_q to joints with the tip above the hole "
+                                         "(`rlif robot joints`), guide the arm there, then confirm")
+        if not dry_run:
+            core.target = core.clip(core.pose)
+            self._send(core.target)  # back to Cartesian mode, holding where homing ended
+        self.reset_state = "pending"  # the Cartesian reset motion starts from here
+        return "homed"
+
+    def _outside_m(self) -> float:
+        return float(np.linalg.norm(self.core.clip(self.core.pose)[:3] - self.core.pose[:3]))
 
     def _wait(self, what: str, why: str) -> str:
+        self._wait_stage = self.reset_state
         self.reset_state, self.reset_why = "confirm", why
         return what
 
     def _send(self, target) -> None:
         self.outbox.append(np.array(target, dtype=float))
         del self.outbox[:-10]  # the node drains it every callback; never grows
+
+    def _send_joints(self, q) -> None:
+        self.joint_outbox.append(np.array(q, dtype=float))
+        del self.joint_outbox[:-10]
+
+    def take_joint_outbox(self) -> np.ndarray | None:
+        """The newest joint target to send (None if nothing new)."""
+        if not self.joint_outbox:
+            return None
+        q = self.joint_outbox[-1]
+        self.joint_outbox.clear()
+        return q
 
     def take_outbox(self) -> np.ndarray | None:
         """The newest target to send (None if nothing new); older ones are superseded."""

@@ -11,6 +11,9 @@ Decisions (the same rules as the twin, so policies transfer):
   z (m), rotation vector (rad). The observed wrench is the estimated external wrench on the
   stiffness frame (= the EE, configured at the peg tip), rotated into the hole axes: force ON the
   robot (N), torque about the tip (Nm), like the twin's F/T reading.
+- **Wrench sign**: franka_ros2 publishes libfranka's K_F_ext_hat_K unchanged, which is the
+  robot's reaction (pulling the EE along +z_K reads negative z); `on_wrench` converts it once,
+  times `franka.wrench_sign` (-1), into the wrench on the robot. The README's push test checks it.
 - **Target rule**: target = previous target + action delta (action * max_step), limited to one
   full step from the MEASURED pose, then clipped to the safety box (`cell.safety_box_m` half
   extents around the nominal hole, `cell.safety_box_rad`). The target never depends on who
@@ -73,10 +76,11 @@ class FrankaCore:
             self._hist.popleft()
 
     def on_wrench(self, force, torque, t: float) -> bool:
-        """External wrench in the stiffness-frame axes (N, Nm). True when it just caused an abort."""
+        """External wrench as franka_ros2 publishes it (stiffness-frame axes, N, Nm; sign
+        `franka.wrench_sign`). True when it just caused an abort."""
         if self.pose is None or not (np.all(np.isfinite(force)) and np.all(np.isfinite(torque))):
             return False
-        R = HoleFrame.ee_to_hole_axes(self.pose)  # stiffness (EE) axes -> hole axes
+        R = HoleFrame.ee_to_hole_axes(self.pose) * self.fr.wrench_sign  # reaction in EE axes -> on the robot, hole axes
         self.force = R @ np.asarray(force, dtype=float)
         self.torque = R @ np.asarray(torque, dtype=float)
         self.wrench_t = t

@@ -15,18 +15,22 @@ from sensor_msgs.msg import JointState
 
 from robot_stack.topics import TopicSpec
 
+JOINT_NAMES = tuple(f"fr3_joint{i}" for i in range(1, 8))  # franka_description's FR3 joints
+
 # QoS:
 # franka_robot_state_broadcaster publishes its convenience topics (current_pose,
 # external_wrench_in_stiffness_frame, measured_joint_states) BEST_EFFORT, depth 1, volatile; a
 # BEST_EFFORT depth-1 subscriber matches that and any RELIABLE publisher (the twin in franka
 # mode), and only the newest sample matters. The equilibrium pose is published RELIABLE depth 1,
-# which matches a controller subscribing either way.
+# which matches a controller subscribing either way; so is the homing joint target, the same
+# controller's `~/joint_target` (rlif_impedance_controller).
 @dataclass(frozen=True)
 class FrankaTopics:
     pose: TopicSpec
     wrench: TopicSpec
     joints: TopicSpec
     target: TopicSpec
+    joint_target: TopicSpec
 
 
 def franka_topics(fr) -> FrankaTopics:
@@ -36,7 +40,9 @@ def franka_topics(fr) -> FrankaTopics:
         pose=TopicSpec(fr.pose_topic, PoseStamped, doc="measured EE pose, base frame", **state),
         wrench=TopicSpec(fr.wrench_topic, WrenchStamped, doc="external wrench, stiffness frame", **state),
         joints=TopicSpec(fr.joints_topic, JointState, doc="measured joints", **state),
-        target=TopicSpec(fr.target_topic, PoseStamped, depth=1, doc="impedance equilibrium pose, base frame"))
+        target=TopicSpec(fr.target_topic, PoseStamped, depth=1, doc="impedance equilibrium pose, base frame"),
+        joint_target=TopicSpec(fr.target_topic.rsplit("/", 1)[0] + "/joint_target", JointState, depth=1,
+                               doc="homing: the controller's joint target (joint mode until the next pose)"))
 
 
 def _stamp(header, stamp_s: float, frame_id: str) -> None:

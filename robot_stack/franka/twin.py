@@ -1,55 +1,87 @@
-"""Twin in franka mode: the MuJoCo cell behind exactly the franka_ros2 topics the bridge uses.
+"""Twin in franka mode: the MuJoCo cell behind exactly the franka_ros2 interface the bridge uses
+(the state broadcaster's topics, rlif_impedance_controller's topics, franka's reflex and recovery).
 
-Publishes at `franka.state_hz` (default 100 Hz, BEST_EFFORT depth 1 like
+State, at `franka.state_hz` (default 100 Hz, BEST_EFFORT depth 1 like
 franka_robot_state_broadcaster's convenience topics): the peg-tip pose in the base (= MuJoCo
-world) frame (PoseStamped), the contact wrench on the peg in the EE axes, torque about the tip
-(WrenchStamped, force ON the robot, as franka's estimate), and joints 1-7 (JointState,
-`fr3_joint1..7`). Subscribes the equilibrium pose (PoseStamped, base frame) and makes it the
-twin's impedance target (`TwinCell.set_target`, clipped to the twin's own safety box). Each
-state period runs one period of physics (`TwinCell.hold` with control_hz = state_hz), so the
-twin runs in wall-clock time. The bridge's `franka.hole_pose` must be the twin's nominal hole
-(launch/robot-twin.yaml has it; a mismatch is warned about at start, with the right value).
+world) frame (PoseStamped); the external wrench in the stiffness frame as franka_ros2 publishes
+it, i.e. libfranka's K_F_ext_hat_K, the robot's REACTION: `franka.wrench_sign` x the contact
+wrench on the peg, EE axes, torque about the tip (WrenchStamped); joints 1-7 (JointState,
+`fr3_joint1..7`).
+The controller, as rlif_impedance_controller behaves: an equilibrium pose (base frame) that is not
+finite or lies outside the safety box is refused and counted (the last target is held);
+otherwise it is the twin's impedance target, reference-limited around the measured pose every
+state period (one step, `cell.max_step_*`, then the box). A joint target (`~/joint_target`,
+homing) switches to joint mode: a joint-space spring with the package YAML's joint gains, limited
+around the measured joints, until the next accepted pose.
+Reflex and recovery (`twin_admin.DriverEmulator`): a wrench axis over `franka.collision_*` turns
+the hardware and every controller inactive, the state topics stop and the arm holds where it is;
+the recovery steps are std_srvs/Trigger services (`~/error_recovery`, `~/activate_hardware`,
+`~/activate_controllers`, `~/list_controllers`); on activation the controller holds the measured
+pose. Each state period runs one period of physics (`TwinCell.hold` with control_hz = state_hz),
+so the twin runs in wall-clock time. `franka.hole_pose` must be the twin's nominal hole (checked).
 
-Decisions: the twin's random true-hole offset is drawn once at start (`train.seed`) and kept for
-the run (a real cell's taught pose is off by a fixed amount too); episodes and resets belong to
-the bridge, the twin never teleports the arm. The twin knows nothing of /rlif topics except
-the heartbeat every node sends. Tests fake a dying driver with `-p stop_after_s:=S` (state stops
-S s after the first target) and `-p stop_for_s:=D` (and comes back after D s).
+Decisions: the twin's random true-hole offset is drawn once at start (`train.seed`) and kept; the
+twin never teleports the arm. Test hooks (parameters): `stop_after_s` / `stop_for_s` (the state
+stops S s after the first target, for D s); `push_n` (3 floats, N, world axes: a hand pressing the
+peg) for `push_for_s` s, from `push_after_s` after start, or from the moment `push_n` is set at
+run time (`/twin_franka/set_parameters`).
 """
 from __future__ import annotations
 
+import json
+import math
 import time
 from dataclasses import replace
 
+import mujoco
 import numpy as np
 
 from robot_stack.franka import topics as FT
-from robot_stack.franka.geometry import FLIP, HoleFrame, mat_to_quat
+from robot_stack.franka.admin import controllers_of
+from robot_stack.franka.controller_params import package_params
+from robot_stack.franka.geometry import FLIP, HoleFrame, mat_to_quat, mat_to_rotvec, rotvec_to_mat
+from robot_stack.franka.twin_admin import SERVICES, DriverEmulator
 from robot_stack.nodes.base import RlifNode
 
-JOINT_NAMES = tuple(f"fr3_joint{i}" for i in range(1, 8))
 HOLE_MISMATCH_M = 0.001  # configured vs twin hole position difference warned about, m
+BOX_TOL_M, BOX_TOL_RAD = 1e-4, 1e-3  # the controller's tolerance on a target at the box edge
 
 
 class TwinFrankaNode(RlifNode):
     def __init__(self):
         super().__init__("twin_franka")
+        from std_srvs.srv import Trigger
         from sim.cell import TwinCell
 
-        fr = self.cfg.franka
-        self.twin = TwinCell(replace(self.cfg.cell, control_hz=fr.state_hz), seed=self.cfg.train.seed)
+        fr, c = self.cfg.franka, self.cfg.cell
+        self.twin = TwinCell(replace(c, control_hz=fr.state_hz), seed=self.cfg.train.seed)
         p, R = self.twin.hole_frame
         self.frame = HoleFrame((*p, *mat_to_quat(R @ FLIP)))  # the pose `rlif teach` would read on the twin
         self.check_hole_pose(fr.hole_pose)
+        self.box, self.box_rad = np.asarray(c.safety_box_m, float), c.safety_box_rad
+        self.requested = self.twin.ee_pose()  # the controller's target, hole frame (6)
+        fixed = package_params()
+        self.kq, self.dq = np.asarray(fixed["joint_stiffness"]), np.asarray(fixed["joint_damping"])
+        self.joint_step = float(fixed["max_joint_step_rad"])
+        self.joint_target: np.ndarray | None = None  # joint mode while set
+        self.driver = DriverEmulator(controllers_of(fr), fr.collision_force_n, fr.collision_torque_nm)
         ft = FT.franka_topics(fr)
         self.pose_pub = self.create_publisher(ft.pose.msg_type, ft.pose.name, ft.pose.qos)
         self.wrench_pub = self.create_publisher(ft.wrench.msg_type, ft.wrench.name, ft.wrench.qos)
         self.joints_pub = self.create_publisher(ft.joints.msg_type, ft.joints.name, ft.joints.qos)
         self.create_subscription(ft.target.msg_type, ft.target.name, self.on_target, ft.target.qos)
-        self.counters.update(ticks=0, targets=0, bad_targets=0)
+        self.create_subscription(ft.joint_target.msg_type, ft.joint_target.name, self.on_joint_target,
+                                 ft.joint_target.qos)
+        for name in SERVICES:
+            self.create_service(Trigger, f"~/{name}", lambda req, res, n=name: self.on_admin(n, res))
+        self.counters.update(ticks=0, targets=0, bad_targets=0, joint_targets=0, ignored_targets=0, reflexes=0)
         self.stopped = False  # tests: stop publishing state (a dead driver) S s after the first target
         self.stop_after_s = float(self.param("stop_after_s", 0.0))  # with -p stop_after_s:=S (0: never)
         self.stop_for_s = float(self.param("stop_for_s", 0.0))  # ... for this long (0: for good)
+        self.push_n = np.asarray(self.param("push_n", [0.0, 0.0, 0.0]), float)  # tests: a hand on the peg
+        self.push_for_s = float(self.param("push_for_s", 0.5))
+        self._push_from = time.monotonic() + float(self.param("push_after_s", 0.0)) if np.any(self.push_n) else math.inf
+        self.add_on_set_parameters_callback(self.on_set_params)
         self._first_target_t: float | None = None
         self.create_timer(1.0 / fr.state_hz, self.on_tick)
 
@@ -60,33 +92,131 @@ class TwinFrankaNode(RlifNode):
                                       f"set franka.hole_pose={np.round(want, 6).tolist()}")
 
     def status(self):
-        return {"hole_offset_m": np.round(self.twin.hole_offset, 5).tolist(), "publishing": not self.stopped}
+        return {"hole_offset_m": np.round(self.twin.hole_offset, 5).tolist(), "publishing": not self.stopped,
+                "joint_mode": self.joint_target is not None, **self.driver.snapshot()}
 
+    # ------------------------------------------------------------ the controller's inputs
     def on_target(self, msg):
+        if not self.driver.controlling:
+            self.counters["ignored_targets"] += 1  # an inactive controller takes nothing
+            return
         pos, quat, _ = FT.unpack_pose(msg)
         if not (np.all(np.isfinite(pos)) and np.all(np.isfinite(quat))) or not np.any(quat):
             self.counters["bad_targets"] += 1
             return
-        self.twin.set_target(self.frame.from_base(pos, quat))
+        pose = self.frame.from_base(pos, quat)
+        if np.any(np.abs(pose[:3]) > self.box + BOX_TOL_M) or np.linalg.norm(pose[3:]) > self.box_rad + BOX_TOL_RAD:
+            self.counters["bad_targets"] += 1  # outside the safety box: held, never applied
+            return
+        self.requested, self.joint_target = pose, None
         self.counters["targets"] += 1
         if self._first_target_t is None:
             self._first_target_t = time.monotonic()
 
+    def on_joint_target(self, msg):
+        q, _, _ = FT.unpack_joints(msg)
+        if not self.driver.controlling or q.shape != (7,) or not np.all(np.isfinite(q)):
+            self.counters["ignored_targets"] += 1
+            return
+        self.joint_target = q
+        self.counters["joint_targets"] += 1
+
+    def on_admin(self, name: str, res):
+        f, tq = self.ee_wrench()
+        if name == "list_controllers":
+            res.success, res.message = True, json.dumps(self.driver.snapshot())
+            return res
+        if name == "error_recovery":
+            res.success, res.message = self.driver.error_recovery(f, tq)
+        elif name == "activate_hardware":
+            res.success, res.message = self.driver.activate_hardware()
+        else:
+            res.success, res.message = self.driver.activate_controllers()
+            if res.success:  # the controller's on_activate: hold the measured pose
+                self.requested, self.joint_target = self.clip(self.twin.ee_pose()), None
+        self.get_logger().info(f"{name}: {res.message}")
+        return res
+
+    # ------------------------------------------------------------ physics and state
     def on_tick(self):
-        self.twin.hold()  # one state period of physics towards the current target
+        now_m = time.monotonic()
+        self.apply_push(now_m)
+        if self.joint_target is not None and self.driver.controlling:
+            self.joint_period()
+        else:
+            self.twin.target = self.limit(self.requested) if self.driver.controlling else self.twin.target
+            self.twin.hold()  # one state period of physics (towards the target, or holding after a reflex)
         self.counters["ticks"] += 1
-        t1, now_m = self._first_target_t, time.monotonic()
+        f, tq = self.ee_wrench()
+        why = self.driver.check_reflex(f, tq)
+        if why:
+            self.counters["reflexes"] += 1
+            self.twin.target, self.joint_target = self.twin.ee_pose(), None  # stopped where it is
+            self.get_logger().warning(f"reflex ({why}): hardware and controllers inactive, state stops")
+        t1 = self._first_target_t
         if self.stop_after_s and t1 is not None:
             since = now_m - t1 - self.stop_after_s  # s into the outage
             self.stopped = since > 0 and (not self.stop_for_s or since < self.stop_for_s)
-        if self.stopped:
+        if self.stopped or not self.driver.publishing:
             return
         now = time.time()
-        pose = self.twin.ee_pose()  # peg tip, hole frame
-        pos, quat = self.frame.to_base(pose)
-        f_hole, tq_hole = self.twin.wrench()
-        R_ee = HoleFrame.ee_to_hole_axes(pose)  # EE axes -> hole axes
+        pos, quat = self.frame.to_base(self.twin.ee_pose())
         q, dq = self.twin.joint_state()
+        sign = self.cfg.franka.wrench_sign  # franka_ros2 publishes the robot's reaction
         self.pose_pub.publish(FT.pack_pose(pos, quat, now, self.cfg.franka.base_frame))
-        self.wrench_pub.publish(FT.pack_wrench(R_ee.T @ f_hole, R_ee.T @ tq_hole, now, "fr3_EE"))
-        self.joints_pub.publish(FT.pack_joints(JOINT_NAMES, q, dq, now))
+        self.wrench_pub.publish(FT.pack_wrench(sign * f, sign * tq, now, "fr3_EE"))
+        self.joints_pub.publish(FT.pack_joints(FT.JOINT_NAMES, q, dq, now))
+
+    def ee_wrench(self) -> tuple[np.ndarray, np.ndarray]:
+        """Contact wrench ON the peg in the EE (stiffness frame) axes: force (N), torque about the tip (Nm)."""
+        f_hole, tq_hole = self.twin.wrench()
+        R_ee = HoleFrame.ee_to_hole_axes(self.twin.ee_pose())  # EE axes -> hole axes
+        return R_ee.T @ f_hole, R_ee.T @ tq_hole
+
+    def apply_push(self, now_m: float) -> None:
+        on = self._push_from <= now_m < self._push_from + self.push_for_s
+        self.twin.data.xfrc_applied[self.twin.ids.peg_body, :3] = self.push_n if on else 0.0
+
+    def on_set_params(self, params):
+        from rcl_interfaces.msg import SetParametersResult
+
+        for p in params:
+            if p.name == "push_n":
+                v = np.asarray(p.value, dtype=float)
+                if v.shape != (3,) or not np.all(np.isfinite(v)):
+                    return SetParametersResult(successful=False, reason="push_n: 3 finite numbers, N")
+                self.push_n, self._push_from = v, time.monotonic()
+            elif p.name == "push_for_s":
+                self.push_for_s = float(p.value)
+        return SetParametersResult(successful=True)
+
+    def joint_period(self) -> None:
+        """One state period of the controller's joint mode (homing): a limited joint spring."""
+        m, d = self.twin.model, self.twin.data
+        for _ in range(max(1, round(1.0 / (self.cfg.franka.state_hz * m.opt.timestep)))):
+            q, dq = d.qpos[:7], d.qvel[:7]
+            ref = np.clip(self.joint_target, q - self.joint_step, q + self.joint_step)
+            d.qfrc_applied[:7] = self.kq * (ref - q) - self.dq * dq
+            d.ctrl[:] = d.actuator_length  # the Cartesian servos only damp meanwhile
+            mujoco.mj_step(m, d)
+        d.qfrc_applied[:7] = 0.0
+        self.twin.target = self.twin.ee_pose()
+
+    def clip(self, pose6) -> np.ndarray:
+        t = np.array(pose6, dtype=float)
+        t[:3] = np.clip(t[:3], -self.box, self.box)
+        n = float(np.linalg.norm(t[3:]))
+        if n > self.box_rad:
+            t[3:] *= self.box_rad / n
+        return t
+
+    def limit(self, target) -> np.ndarray:
+        """The controller's reference: within one step of the measured pose, then in the box."""
+        c, pose = self.cfg.cell, self.twin.ee_pose()
+        ref = np.empty(6)
+        ref[:3] = np.clip(target[:3], pose[:3] - c.max_step_m, pose[:3] + c.max_step_m)
+        R_t, R_m = rotvec_to_mat(target[3:]), rotvec_to_mat(pose[3:])
+        err = mat_to_rotvec(R_t @ R_m.T)
+        n = float(np.linalg.norm(err))
+        ref[3:] = mat_to_rotvec(rotvec_to_mat(err * (c.max_step_rad / n)) @ R_m) if n > c.max_step_rad else target[3:]
+        return self.clip(ref)

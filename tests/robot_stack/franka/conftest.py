@@ -18,10 +18,11 @@ class FakeArm:
         self.t = 0.0
 
     def feed(self, dt=0.01, force=(0.0, 0.0, 0.0)):
+        """One state sample; `force` on the robot in EE axes, published as franka does (its reaction)."""
         self.t += dt
         pos, quat = self.frame.to_base(self.pose)
         self.sink.on_pose(pos, quat, self.t)
-        self.sink.on_wrench(force, (0.0, 0.0, 0.0), self.t)
+        self.sink.on_wrench(-np.asarray(force, dtype=float), (0.0, 0.0, 0.0), self.t)
 
     def follow(self, target, frac=1.0):
         self.pose = self.pose + frac * (np.asarray(target) - self.pose)

@@ -1,4 +1,6 @@
 """FrankaCore: frame, target rule (box, one-step limit, hand-over), velocity, force abort, stale."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -26,10 +28,21 @@ def test_observation_is_the_tip_in_the_nominal_hole_frame(cfgs):
 
 def test_wrench_is_rotated_from_the_ee_axes_into_the_hole_axes(cfgs):
     core, arm = make(cfgs, (0, 0, 0.03, 0, 0, np.pi / 2))  # EE yawed 90 deg in the hole frame
-    core.on_wrench((1.0, 0.0, 5.0), (0.0, 0.2, 0.0), arm.t)
+    core.on_wrench((-1.0, 0.0, -5.0), (0.0, -0.2, 0.0), arm.t)  # franka's reaction: on the robot (1, 0, 5)
     # EE z points down along the peg: +5 N on EE z is -5 N on the hole's z (up); then the yaw
     assert np.allclose(core.force, [0.0, 1.0, -5.0], atol=1e-9)
     assert np.allclose(core.torque, [0.2, 0.0, 0.0], atol=1e-9)
+
+
+def test_wrench_sign_converts_franka_s_reaction_once(cfgs):
+    """libfranka's K_F_ext_hat_K is the robot's reaction: the board pushing the peg UP (+z in the
+    hole frame, the twin's reading) arrives as +z on the EE axis (EE z points down the peg)."""
+    core, arm = make(cfgs, (0, 0, 0.0, 0, 0, 0))
+    core.on_wrench((0.0, 0.0, 10.0), (0, 0, 0), arm.t)
+    assert np.allclose(core.force, [0.0, 0.0, 10.0], atol=1e-9)
+    flipped, arm2 = make((cfgs[0], replace(cfgs[1], wrench_sign=1)), (0, 0, 0.0, 0, 0, 0))
+    flipped.on_wrench((0.0, 0.0, 10.0), (0, 0, 0), arm2.t)
+    assert np.allclose(flipped.force, [0.0, 0.0, -10.0], atol=1e-9)
 
 
 def test_velocity_from_pose_differences(cfgs):

@@ -20,6 +20,8 @@ def test_names_come_from_the_config_and_state_is_best_effort_depth_1():
     for spec in (ft.pose, ft.wrench, ft.joints):
         assert spec.qos.reliability == ReliabilityPolicy.BEST_EFFORT and spec.qos.depth == 1
     assert ft.target.qos.reliability == ReliabilityPolicy.RELIABLE and ft.target.qos.depth == 1
+    assert ft.joint_target.name == "/my_controller/joint_target"  # the same controller's homing input
+    assert ft.joint_target.qos.reliability == ReliabilityPolicy.RELIABLE
     assert T.OBSERVATION.qos.reliability == ReliabilityPolicy.RELIABLE  # the /rlif contract is unchanged
 
 
