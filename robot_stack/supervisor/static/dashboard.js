@@ -48,6 +48,11 @@ $("btn-clear").onclick = () => { if (confirm("Clear the e-stop? The cell may mov
 $("btn-start").onclick = () => post("/api/episode/start");
 $("btn-success").onclick = () => post("/api/episode/success");
 $("btn-abort").onclick = () => post("/api/episode/abort", { reason: "dashboard abort" });
+$("btn-recover").onclick = () => {
+  if (confirm("Recover the arm? Clear the cause of the reflex first; the controllers come back on and the cell resets.")) {
+    post("/api/robot/recover");
+  }
+};
 $("btn-pause").onclick = () => post("/api/training/pause");
 $("btn-resume").onclick = () => post("/api/training/resume");
 $("token-form").onsubmit = (ev) => {
@@ -69,7 +74,8 @@ function renderStatus(s) {
   $("estop-banner").hidden = !s.estop;
   document.body.dataset.estop = String(s.estop);
   $("btn-clear").disabled = !s.estop || s.read_only;
-  for (const id of ["btn-estop", "btn-start", "btn-success", "btn-abort", "btn-pause", "btn-resume"]) $(id).disabled = s.read_only;
+  for (const id of ["btn-estop", "btn-start", "btn-success", "btn-abort", "btn-pause", "btn-resume", "btn-recover"]) $(id).disabled = s.read_only;
+  $("btn-recover").hidden = !("franka_bridge" in s.nodes);  // the real arm (or the twin in franka mode) only
   $("btn-pause").hidden = s.paused; $("btn-resume").hidden = !s.paused;
   $("t-auto").textContent = pct(s.autonomous_success_rate);
   $("t-success").textContent = pct(s.success_rate);
