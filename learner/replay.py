@@ -1,4 +1,4 @@
-"""The replay store: the one module that knows the store's schema (DESIGN.md "Data").
+"""The replay store: the one module that knows the store's schema (docs/architecture.md "Data path").
 
 On disk: a zarr v3 directory (`runs/<run>/replay.zarr`), readable by any plain zarr client,
 nothing pickled::
@@ -282,7 +282,7 @@ class ReplayStore(Sampler):
         if unknown:
             raise TypeError(f"end_episode: unknown episode meta {unknown}; allowed: {list(EPISODE_META)}")
         if success and not terminal:
-            raise ValueError("end_episode: success is terminal (DESIGN.md): success=True needs terminal=True")
+            raise ValueError("end_episode: success is terminal (the cell contract): success=True needs terminal=True")
         s, e, j = self._n, self._n + self._pending, self._e
         if e == s:
             raise ValueError("end_episode: the current episode has no rows")

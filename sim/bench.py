@@ -1,4 +1,4 @@
-"""`rlif bench sim`: twin speed in-process (target >= 100x real time, DESIGN.md).
+"""`rlif bench sim`: twin speed in-process (target >= 100x real time, docs/architecture.md).
 
 Times `TwinCell.apply` only (physics + the cell's own Python: targets, force checks,
 observation), on the default cell, over whole episodes driven by the mid scripted expert (a

@@ -1,4 +1,4 @@
-"""TwinCell: the MuJoCo peg-insertion cell with the cell contract of DESIGN.md (observe, apply, reset).
+"""TwinCell: the MuJoCo peg-insertion cell with the cell contract (docs/architecture.md; observe, apply, reset).
 
 The real Franka cell has the same methods, so everything above it (env, graph node, operators)
 is cell-agnostic.

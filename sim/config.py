@@ -13,7 +13,7 @@ def _f(default: Any, doc: str, **limits: float) -> Any:
 
 @dataclass(frozen=True)
 class CellConfig:
-    """The cell contract of DESIGN.md: rates, action scaling, geometry, safety limits."""
+    """The cell contract (docs/architecture.md): rates, action scaling, geometry, safety limits."""
 
     kind: Literal["twin", "franka"] = _f("twin", "twin = MuJoCo cell; franka = real arm via franka_ros2")
     control_hz: float = _f(10.0, "policy / operator control rate, Hz", gt=0)

@@ -1,4 +1,4 @@
-"""Labels of the cell contract (DESIGN.md "The cell contract"), shared by every cell (the twin,
+"""Labels of the cell contract (docs/architecture.md "The cell contract"), shared by every cell (the twin,
 the Franka bridge), every node and the replay store's metadata. Pure data, no MuJoCo.
 
 Observation (18 floats): peg-tip position (m) and orientation (rotation vector, rad) relative to
