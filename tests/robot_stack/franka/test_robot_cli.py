@@ -6,12 +6,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
+import numpy as np
 import pytest
 import yaml
 
 from robot_stack import config as cfgmod
+from robot_stack import topics as T
 from robot_stack.franka import controller_params as CP
+from robot_stack.franka import topics as FT
+from tests.fakes.graph import Probe
+from tests.helpers import wait_for
 from tests.robot_stack.franka.test_bridge_graph import launch
 
 RLIF = [sys.executable, "-m", "robot_stack.cli.main"]
@@ -56,6 +62,26 @@ def test_push_test_joints_and_doctor_against_the_twin(tmp_path):
         r = rlif("robot", "joints", "--run-dir", str(run_dir), "--json")
         assert r.returncode == 0, r.stderr
         assert len(json.loads(r.stdout.strip().splitlines()[-1])["home_q"]) == 7
+        # bad input to the controller (as rlif_impedance_controller): NaN, outside the box -> held, never applied
+        probe, pose = Probe(), []
+        try:
+            ft = FT.franka_topics(cfg.franka)
+            probe.node.create_subscription(ft.pose.msg_type, ft.pose.name,
+                                           lambda m: pose.append(FT.unpack_pose(m)[0]), ft.pose.qos)
+            pub = probe.node.create_publisher(ft.target.msg_type, ft.target.name, ft.target.qos)
+            status = []
+            probe.node.create_subscription(T.STATUS.msg_type, T.STATUS.name,
+                                           lambda m: status.append(T.unpack_status(m)), T.STATUS.qos)
+            wait_for(lambda: pose and pub.get_subscription_count() > 0, 20, what="the twin")
+            p0 = pose[-1].copy()
+            for target in ([np.nan, 0.0, 0.1], [p0[0] + 0.2, p0[1], p0[2]]):
+                pub.publish(FT.pack_pose(target, [1.0, 0.0, 0.0, 0.0], time.time(), cfg.franka.base_frame))
+                time.sleep(0.3)  # depth 1: one at a time
+            twin = wait_for(lambda: [s for s in status if s["node"] == "twin_franka" and s.get("bad_targets") == 2],
+                            10, what="the twin counting both refused targets")[-1]
+            assert twin["targets"] == 0 and np.linalg.norm(pose[-1] - p0) < 0.006  # nothing applied (the push: 6 mm)
+        finally:
+            probe.close()
         r = rlif("doctor", "--profile", "robot-twin", "--json", timeout=180)
         checks = {c["name"]: c for c in json.loads(r.stdout.strip().splitlines()[-1])["checks"]}
         for name in ("franka pose", "franka wrench", "franka joints", "franka target"):
