@@ -129,14 +129,26 @@ class Agent:
     def _split(self, batch: dict[str, np.ndarray]) -> list[dict[str, torch.Tensor]]:
         """Check columns, move to the device, split into cfg.utd interleaved minibatches."""
         utd = self.cfg.utd
+        n, arrays = self._checked_columns(batch)
+        m = n // utd
+        cols = {}
+        for k, arr in arrays.items():
+            t = torch.as_tensor(arr, device=self.device)
+            # (n, ...) -> (m, utd, ...) -> (utd, m, ...): minibatch k takes rows k, k+utd, ...
+            cols[k] = t.reshape(m, utd, *t.shape[1:]).transpose(0, 1).contiguous()
+        return [{k: v[i] for k, v in cols.items()} for i in range(utd)]
+
+    def _checked_columns(self, batch: dict[str, np.ndarray]) -> tuple[int, dict[str, np.ndarray]]:
+        """The batch's columns as float32 arrays (rows, ...), checked: every key present, rows a
+        positive multiple of cfg.utd, all finite. ValueError (one line) otherwise."""
+        utd = self.cfg.utd
         missing = [k for k in self.batch_keys if k not in batch]
         if missing:
             raise ValueError(f"{self.algo}.update: batch lacks {missing} (has {sorted(batch)})")
         n = len(batch[self.batch_keys[0]])
         if n < utd or n % utd:
             raise ValueError(f"{self.algo}.update: {n} rows is not a positive multiple of utd={utd}")
-        m = n // utd
-        cols = {}
+        arrays = {}
         for k in self.batch_keys:
             arr = np.asarray(batch[k], dtype=np.float32)
             if len(arr) != n:
@@ -144,10 +156,8 @@ class Agent:
             if not np.isfinite(arr).all():
                 bad = np.flatnonzero(~np.isfinite(arr.reshape(n, -1)).all(axis=1))[:5]
                 raise ValueError(f"{self.algo}.update: column {k!r} holds NaN/inf (rows {bad.tolist()}...)")
-            t = torch.as_tensor(arr, device=self.device)
-            # (n, ...) -> (m, utd, ...) -> (utd, m, ...): minibatch k takes rows k, k+utd, ...
-            cols[k] = t.reshape(m, utd, *t.shape[1:]).transpose(0, 1).contiguous()
-        return [{k: v[i] for k, v in cols.items()} for i in range(utd)]
+            arrays[k] = arr
+        return n, arrays
 
     def _guard(self, **losses: torch.Tensor) -> None:
         """Raise TrainingDiverged if any loss is non-finite (call before optimizer.step)."""

@@ -61,6 +61,11 @@ class AgentConfig:
                               "disk; falls back to eager with a warning if it fails)")
     matmul_dtype: Literal["fp32", "bf16"] = _f("fp32", "SAC matmul precision: bf16 = autocast (fp32 weights, "
                                                        "fp32 LayerNorm/losses); pays off with compile on")
+    cuda_graph: bool = _f(False, "RLPD: the whole update (utd critic steps, actor, temperature, target update) "
+                                 "replayed as one CUDA graph on a CUDA device, batch staged in pinned buffers, "
+                                 "NaN guard on the device; without CUDA the same code runs eagerly")
+    metrics_every: int = _f(1, "with cuda_graph: read the update metrics and the NaN guard's verdict back to the "
+                               "host every this many updates (no host sync in between)", ge=1)
     device: str = _f("auto", "torch device: auto | cpu | cuda")
     threads: int = _f(0, "torch CPU threads; 0 = all cores", ge=0)
     seed: int = _f(0, "learner RNG seed (offset by the run seed)", ge=0)
@@ -70,6 +75,8 @@ class AgentConfig:
             raise ValueError("agent: need n_critics >= 1 and 1 <= critic_subset <= n_critics")
         if self.batch_size < 2 or self.utd < 1:
             raise ValueError("agent: batch_size must be >= 2 and utd >= 1")
+        if self.metrics_every < 1:
+            raise ValueError("agent.metrics_every must be >= 1")
         if any(h < 1 for h in self.hidden) or not self.hidden:
             raise ValueError("agent: hidden must be a non-empty list of positive sizes")
         if not 0 < self.lr < math.inf or not 0 < self.init_temperature < math.inf:

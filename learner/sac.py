@@ -18,12 +18,16 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from typing import Any
+from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from learner.agent import Agent
 from learner.nets import EnsembleCritic, TanhGaussianActor
+
+# A NaN guard: called with the optimizers about to step and the losses (0-d tensors) they step on.
+Guard = Callable[..., None]
 
 
 def adam(params, lr: float) -> torch.optim.Optimizer:
@@ -56,6 +60,11 @@ class SACAgent(Agent):
         self._critic_params = list(self.critic.parameters())
         self._target_params = list(self.critic_target.parameters())
         self._setup_losses()
+        self._graphed = None
+        if self.cfg.cuda_graph:
+            from learner.sac_graph import GraphedUpdate
+
+            self._graphed = GraphedUpdate(self)
 
     def modules(self):
         return {"actor": self.actor, "critic": self.critic, "critic_target": self.critic_target}
@@ -77,14 +86,22 @@ class SACAgent(Agent):
         return float(self.log_alpha.detach().exp())
 
     # ---- one update --------------------------------------------------------------------------
+    def update(self, batch: dict[str, np.ndarray]) -> dict[str, float]:
+        if self._graphed is not None:  # agent.cuda_graph: learner.sac_graph runs the same steps
+            return self._graphed.update(batch)
+        return super().update(batch)
+
     def _update_minibatches(self, mbs):
         out: dict[str, torch.Tensor] = {}
         for mb in mbs:
             out.update(self._critic_step(mb))
+            self.n_grad_steps += 1
         out.update(self._actor_step(mbs[-1]["obs"]))
         return out
 
-    def _critic_step(self, mb: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def _critic_step(self, mb: dict[str, torch.Tensor], guard: Guard | None = None) -> dict[str, torch.Tensor]:
+        """One critic step. `guard(optimizers, **losses)` runs before the optimizer step: by default
+        the host-side NaN guard (raises); learner.sac_graph passes a device-side one."""
         cfg = self.cfg
         # Randomness is drawn here, outside the (optionally compiled) pure loss function.
         eps = torch.randn(len(mb["obs"]), self.action_dim, generator=self.gen, device=self.device)
@@ -93,20 +110,19 @@ class SACAgent(Agent):
             loss, q_mean, target_mean = self._critic_loss(
                 mb["obs"], mb["action"], mb["next_obs"], mb["reward"].reshape(-1), mb["mask"].reshape(-1),
                 eps, members)
-        self._guard(critic_loss=loss)
+        (guard or self._host_guard)((self.critic_opt,), critic_loss=loss)
         self.critic_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.critic_opt.step()
         with torch.no_grad():  # Polyak averaging of the target ensemble
             torch._foreach_lerp_(self._target_params, self._critic_params, cfg.tau)
-        self.n_grad_steps += 1
         return {"critic_loss": loss.detach(), "q_mean": q_mean, "target_q": target_mean}
 
-    def _actor_step(self, obs: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _actor_step(self, obs: torch.Tensor, guard: Guard | None = None) -> dict[str, torch.Tensor]:
         eps = torch.randn(len(obs), self.action_dim, generator=self.gen, device=self.device)
         with self._autocast():
             actor_loss, temp_loss, alpha, entropy = self._actor_loss(obs, eps)
-        self._guard(actor_loss=actor_loss, temperature_loss=temp_loss)
+        (guard or self._host_guard)((self.actor_opt, self.alpha_opt), actor_loss=actor_loss, temperature_loss=temp_loss)
         self.actor_opt.zero_grad(set_to_none=True)
         self.alpha_opt.zero_grad(set_to_none=True)
         (actor_loss + temp_loss).backward()  # disjoint parameters: one backward for both
@@ -114,6 +130,9 @@ class SACAgent(Agent):
         self.alpha_opt.step()
         return {"actor_loss": actor_loss.detach(), "temperature_loss": temp_loss.detach(),
                 "alpha": alpha, "entropy": entropy}
+
+    def _host_guard(self, optimizers, **losses: torch.Tensor) -> None:
+        self._guard(**losses)
 
     # ---- pure loss functions (compiled when cfg.compile) ----------------------------------
     def _critic_loss_eager(self, obs, action, next_obs, reward, mask, eps, members):
@@ -137,7 +156,9 @@ class SACAgent(Agent):
         return actor_loss, temp_loss, alpha.detach(), entropy
 
     def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.matmul_dtype == "bf16")
+        # no cast cache under graph capture: cached casts would be graph-private memory
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.matmul_dtype == "bf16",
+                              cache_enabled=self._graphed is None)
 
     def _setup_losses(self) -> None:
         self._critic_loss = self._critic_loss_eager
