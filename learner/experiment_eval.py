@@ -9,7 +9,9 @@ Final evaluation of a cell's actor (seed ranges in `learner.seeds`, never used b
   0.6 mm) on SHIFTED seeds: how far the behaviour carries;
 - `deploy_human` / `deploy_value`: the deterministic actor runs with an operator on (the `human`
   model / the paper's `value` judge, each with the cell's expert), DEPLOY seeds: the
-  deployment intervention rate (operator-driven steps / steps) and the success with help.
+  deployment intervention rate (operator-driven steps of takeovers the policy caused / steps;
+  the steps of takeovers with no reason, e.g. the human's whims, are counted apart as
+  `random_rate`) and the success with help.
 Each set keeps its per-episode outcomes (success 0/1; for deployments also operator-driven
 steps and episode length) so the report can bootstrap confidence intervals over seeds and
 episodes.
@@ -30,19 +32,22 @@ SHIFT = {"hole_offset_m": 0.004, "clearance_m": 0.0006}
 def run_set(cell, policy, base: int, n: int, *, deterministic: bool = True, operator=None,
             demo_expert=None) -> dict[str, Any]:
     """n episodes (seeds base + k); per-episode outcomes and their rates."""
-    succ, abort, steps, op = [], [], [], []
+    succ, abort, steps, op, whim = [], [], [], [], []
     for k in range(n):
+        before = operator.random_steps if operator is not None else 0
         r = run_episode(cell, policy, None, operator=operator, demo_expert=demo_expert, train=False,
                         deterministic=deterministic, seed=base + k)
         succ.append(int(r["success"]))
         abort.append(int(r["aborted"]))
         steps.append(int(r["steps"]))
-        op.append(int(r["intervened_steps"]))
+        whim.append(operator.random_steps - before if operator is not None else 0)
+        op.append(int(r["intervened_steps"]) - whim[-1])
     out = {"episodes": n, "success": float(np.mean(succ)) if n else float("nan"),
            "abort_rate": float(np.mean(abort)) if n else float("nan"),
            "mean_steps": float(np.mean(steps)) if n else float("nan"), "outcomes": succ}
-    if operator is not None:
+    if operator is not None:  # takeovers with no reason (whims, p_good) are counted apart
         out.update(intervention_rate=sum(op) / max(sum(steps), 1), intervened=op, steps=steps,
+                   random_rate=sum(whim) / max(sum(steps), 1), random_steps=whim,
                    takeovers=operator.takeovers, random_takeovers=operator.random_takeovers,
                    reasons=dict(operator.reasons))
     return out

@@ -184,7 +184,9 @@ def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results:
     lines += ["", "## Targets", ""] + check_targets(rows, ex)
     lines += ["", "Training rate = operator-driven env steps / env steps in the first and last window between "
               "evaluation points (bc: 1.0, the expert drives; dagger: 0.0, the expert only labels). Deployment rate "
-              "= operator-driven steps / steps when the final deterministic actor runs with that operator on. "
+              "= operator-driven steps of the takeovers the policy caused / steps, when the final deterministic "
+              "actor runs with that operator on (takeovers with no reason, e.g. the human model's whims, are "
+              "counted apart in `cells/*.json`: `final.deploy_*.random_rate`). "
               "Curves: `curves.png`; every evaluation point: `results.csv`; per cell: `cells/*.json`."]
     path = Path(run_dir) / "report.md"
     path.write_text("\n".join(lines) + "\n")

@@ -91,7 +91,9 @@ class SimulatedOperator:
         self.random_takeovers = 0     # takeovers with no reason (human whims, value p_good, random)
         self.intervened_steps = 0
         self.steps = 0
-        self.reasons: dict[str, int] = {}
+        self.reasons: dict[str, int] = {}        # takeovers per reason
+        self.reason_steps: dict[str, int] = {}   # operator-driven steps per reason of their takeover
+        self._reason = ""
 
     def reset(self) -> None:
         """Call at every episode start (the expert draws its belief for the new episode)."""
@@ -114,10 +116,12 @@ class SimulatedOperator:
             self.takeovers += 1
             self.reasons[reason] = self.reasons.get(reason, 0) + 1
             self.random_takeovers += int(reason == "random")
+            self._reason = reason
         self.intervening = start or hold
         if not self.intervening:
             return False, np.zeros(self._dim, np.float32)
         self.intervened_steps += 1
+        self.reason_steps[self._reason] = self.reason_steps.get(self._reason, 0) + 1
         return True, np.asarray(self.expert.act(obs, info), np.float32)
 
     def _timed(self, obs: np.ndarray, policy_action: np.ndarray) -> tuple[bool, bool, str]:
@@ -147,3 +151,8 @@ class SimulatedOperator:
     @property
     def intervention_rate(self) -> float:
         return self.intervened_steps / self.steps if self.steps else 0.0
+
+    @property
+    def random_steps(self) -> int:
+        """Operator-driven steps of takeovers that had no reason (whims, p_good, random)."""
+        return self.reason_steps.get("random", 0)

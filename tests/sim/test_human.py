@@ -91,6 +91,7 @@ def test_whims_are_counted_apart_and_seeded():
         op.reset()
         runs.append(_flags(op, [_state(0.0, 0.0, 0.02 - 0.0002 * k) for k in range(150)]))
         assert op.takeovers == op.random_takeovers > 0 and set(op.reasons) == {"random"}
+        assert op.random_steps == op.intervened_steps > 0  # their steps are counted apart too
     assert runs[0] == runs[1]
 
 
