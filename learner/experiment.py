@@ -126,10 +126,8 @@ def cell_key(method: str, expert: str, seed: int) -> str:
 
 
 def reference_digest(cfgs: Configs) -> str:
-    """sha256 of the reference file the cells depend on ('' when no reference is used)."""
-    op = cfgs.operator
-    if op.strategy != "value" and op.expert_kind != "reference":
-        return ""
+    """sha256 (16 hex) of the reference file the cells depend on ('missing' when there is none)."""
+    op = cfgs.operator  # every cell's final evaluation deploys its actor with the value operator
     from learner.reference import DEFAULT_FILE
 
     path = Path(op.reference) if op.reference else DEFAULT_FILE

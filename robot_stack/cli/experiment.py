@@ -113,10 +113,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_reference(cfg) -> None:
-    """Fail before any cell runs when the reference agent the protocol needs is missing or wrong."""
+    """Fail before any cell runs when the reference agent is missing or wrong: the final evaluation
+    deploys every actor with the value operator, whatever the training operator is."""
     op = cfg.operator
-    if op.strategy != "value" and op.expert_kind != "reference":
-        return
     from learner.operators import _action_dim, load_reference
     from learner.reference import ReferenceError
 
