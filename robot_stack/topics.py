@@ -29,6 +29,7 @@ from sensor_msgs.msg import CompressedImage, Joy
 from std_msgs.msg import Bool, Float64MultiArray, MultiArrayDimension, String, UInt8MultiArray
 
 from learner.replay import Source
+from robot_stack.events import EventKind  # noqa: F401  (the vocabulary lives where no ROS is needed)
 
 NAMESPACE = "/rlif"
 
@@ -110,23 +111,6 @@ class Command:
     step: int
     source: Source
     action: np.ndarray  # float32 in [-1, 1]; zeros when source is HOLD
-
-
-class EventKind:
-    """The `events` vocabulary. Requests (`REQ_*`) ask the owner to act; the rest report facts."""
-
-    EPISODE_START = "episode_start"  # cell: {episode}
-    EPISODE_END = "episode_end"  # cell: {episode, steps, success, aborted, truncated, interventions, reason}
-    FAULT = "fault"  # anyone: {what, detail}; the reporting node holds where it can
-    ESTOP = "estop"  # anyone: cell holds within one tick until ESTOP_CLEAR
-    ESTOP_CLEAR = "estop_clear"
-    REQ_SUCCESS = "request_success"  # operator button / supervisor: end the episode as a success
-    REQ_ABORT = "request_abort"  # operator button / supervisor: end the episode as aborted
-    REQ_START = "request_start"  # supervisor: start the next episode (operator-confirmed reset)
-    TRAINING_PAUSE = "training_pause"  # supervisor -> learner
-    TRAINING_RESUME = "training_resume"
-    WEIGHTS_LOADED = "weights_loaded"  # actor: {version}
-    CHECKPOINT = "checkpoint"  # learner: {path, updates}
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,13 @@
 """MuJoCo twin of the peg-insertion cell (no rclpy here).
 
-`import sim` registers the gymnasium id `RLIF/PegInsertion-v0`. Rendering is headless: on Linux
-without a display, MUJOCO_GL defaults to egl (set before mujoco is imported).
+`import sim` registers the gymnasium id `RLIF/PegInsertion-v0`. Rendering is headless and
+optional: `sim.gl.choose()` picks MuJoCo's OpenGL backend before mujoco is imported (egl, else
+osmesa, else none), so the twin imports and simulates on machines without any GL library; only
+camera frames need one (`sim.gl.RenderUnavailable` names the fix).
 """
-import os
-import sys
+from sim import gl
 
-if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
-    os.environ.setdefault("MUJOCO_GL", "egl")
+gl.choose()
 
 import gymnasium as gym  # noqa: E402
 

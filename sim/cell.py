@@ -31,6 +31,7 @@ import math
 import mujoco
 import numpy as np
 
+from sim import gl
 from sim import kinematics as kin
 from sim.config import CellConfig
 from sim.contract import ACTION_INDEX as _ACTION_INDEX
@@ -146,12 +147,19 @@ class TwinCell:
         return np.concatenate([pose, v, w, f, tq]).astype(np.float32)
 
     def render(self, camera: str = "front", width: int = 320, height: int = 240) -> np.ndarray:
-        """RGB frame (uint8 HxWx3) from the `front` or `wrist` camera, headless."""
+        """RGB frame (uint8 HxWx3) from the `front` or `wrist` camera, headless. Raises
+        `sim.gl.RenderUnavailable` (one line naming the fix) where no OpenGL library works."""
         if camera not in ("front", "wrist"):
             raise ValueError(f"camera must be 'front' or 'wrist', got {camera!r}")
         r = self._renderers.get((width, height))
         if r is None:
-            r = self._renderers[(width, height)] = mujoco.Renderer(self.model, height, width)
+            if gl.PROBLEM:
+                raise gl.unavailable()
+            try:
+                r = mujoco.Renderer(self.model, height, width)
+            except (ImportError, AttributeError, RuntimeError, mujoco.FatalError) as e:  # no usable GL context
+                raise gl.unavailable(f"{type(e).__name__}: {str(e).splitlines()[0][:160]}") from None
+            self._renderers[(width, height)] = r
         r.update_scene(self.data, camera=camera)
         r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False      # 4x faster on software GL
         r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
 from robot_stack.cli.common import CliError  # noqa: F401  (re-exported: subcommands raise it)
 
-# Subcommand modules, in `rlif --help` order. A module that fails to import (e.g. an optional
-# dependency missing on this machine) is listed with the reason instead of breaking the CLI.
+# Subcommand modules, in `rlif --help` order. Building the parser imports none of ROS: a
+# subcommand imports what it needs when it runs, so every command that needs no ROS graph works
+# where the ROS 2 wheels are not installed, and a ROS command says in one line what is missing.
 COMMANDS = ("train", "up", "experiment", "reference", "eval", "teleop", "teach", "robot", "serve", "store", "bench", "sim", "doctor", "config")
 
 
@@ -38,8 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Top-level modules of the ROS 2 wheels (requirements.txt); missing together where ROS is absent.
+ROS_MODULES = ("rclpy", "std_msgs", "geometry_msgs", "sensor_msgs", "std_srvs", "rcl_interfaces",
+               "builtin_interfaces")
+NO_ROS_COMMANDS = "experiment, eval, bench learner|replay|sim, sim rollout, store, config, serve, reference"
+
+
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("MUJOCO_GL", "egl")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -58,6 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"rlif {args.command}: interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] not in ROS_MODULES:
+            raise
+        print(f"rlif {args.command}: needs ROS 2, which is not installed here (no module {e.name!r}): install the "
+              f"ROS 2 wheels of requirements.txt (scripts/bootstrap.sh); without ROS use {NO_ROS_COMMANDS}",
+              file=sys.stderr)
+        return 1
     return int(rc or 0)
 
 

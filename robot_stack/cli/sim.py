@@ -43,10 +43,14 @@ def run_rollout(args: argparse.Namespace) -> int:
             print(f"episode {i + 1}/{args.episodes}: {'success' if row['success'] else 'aborted' if row['aborted'] else 'fail'}"
                   f" in {row['steps']} steps, max force {row['max_force_n']} N", file=sys.stderr, flush=True)
 
+    from sim.gl import RenderUnavailable
+
     try:
         summary = rollout(level, args.episodes, args.out, args.seed, cfg, progress=progress)
     except ValueError as e:
         raise CliError(str(e), 2) from None
+    except RenderUnavailable as e:  # the GIF and strip need camera frames
+        raise CliError(str(e)) from None
     if args.json:
         emit_json({k: v for k, v in summary.items() if k != "per_episode"})
     else:

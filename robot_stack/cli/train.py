@@ -14,7 +14,6 @@ from robot_stack import report
 from robot_stack.cli.common import add_json_arg, add_run_dir_arg, emit_json, new_run_dir, print_table
 from robot_stack.cli.common import CliError
 from robot_stack.plan import OPERATORS, committed_episodes
-from robot_stack.session import GraphSession, prepare_run
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from robot_stack.session import GraphSession, prepare_run  # rclpy: only ROS commands need it
+
     if args.resume and args.run_dir is None:
         raise CliError("--resume needs --run-dir RUN_FOLDER", code=2)
     sets = list(args.set)

@@ -7,7 +7,6 @@ import time
 
 from robot_stack.cli.common import add_run_dir_arg, new_run_dir
 from robot_stack.plan import OPERATORS
-from robot_stack.session import GraphSession, prepare_run
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +37,8 @@ def health_line(monitor, dead_after_s: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from robot_stack.session import GraphSession, prepare_run  # rclpy: only ROS commands need it
+
     run_dir = new_run_dir(args.run_dir, args.profile)
     prof, cfg = prepare_run(args.profile, args.set, run_dir, args.resume)
     print(f"[launcher] run folder {run_dir}", flush=True)

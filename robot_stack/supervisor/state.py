@@ -35,7 +35,7 @@ import time
 from collections import deque
 from typing import Any, Callable, Iterable
 
-from robot_stack.topics import EventKind
+from robot_stack.events import EventKind
 
 PublishFn = Callable[[str, dict], None]
 DRIVERS = {0: "policy", 1: "operator", 2: "hold"}
