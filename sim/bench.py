@@ -6,12 +6,16 @@ realistic mix of free motion, landing on the board, searching in contact and ins
 reports the free-space figure (no contact at all) and the contact-only figure, since contact
 costs dominate. Expert time is excluded. `real_time_factor` is wall-clock (noisy on a shared
 machine); `cpu_real_time_factor` uses this process's CPU time (what the twin would get on an
-idle core).
+idle core). The same episodes are also timed with the opt-in `cell.physics_dt_s=0.002` (half the
+physics steps; a physics change, not the default): `dt2ms_*`.
 """
 from __future__ import annotations
 
+import math
+import os
 import sys
 import time
+from dataclasses import replace
 
 import mujoco
 import numpy as np
@@ -20,17 +24,14 @@ from sim.cell import TwinCell
 from sim.config import CellConfig
 from sim.experts import ScriptedExpert
 
+FAST_DT_S = 0.002  # the contract's largest physics step (CellConfig.physics_dt_s <= 2 ms)
 
-def run(quick: bool = False, progress: bool = True) -> dict:
-    cfg = CellConfig()
+
+def _episodes(cfg: CellConfig, episodes: int, progress: bool, label: str) -> tuple[TwinCell, dict]:
     cell = TwinCell(cfg)
     expert = ScriptedExpert("mid", seed=0, cell_cfg=cfg)
-    episodes = 3 if quick else 20
-    period_s = 1.0 / cfg.control_hz
-    steps_per_period = round(period_s / cfg.physics_dt_s)
-    t_apply = cpu_apply = 0.0
-    n_periods = n_contact = 0
-    t_contact = 0.0
+    t_apply = cpu_apply = t_contact = 0.0
+    n_periods = n_contact = successes = 0
     for i in range(episodes):
         obs, info = cell.reset(seed=10_000 + i)
         expert.reset()
@@ -47,20 +48,39 @@ def run(quick: bool = False, progress: bool = True) -> dict:
                 t_contact += dt
             if term or trunc:
                 break
+        successes += bool(info["success"])
         if progress:
-            print(f"bench sim: episode {i + 1}/{episodes}", file=sys.stderr, flush=True)
+            print(f"bench sim ({label}): episode {i + 1}/{episodes}", file=sys.stderr, flush=True)
+    period_s = 1.0 / cfg.control_hz
+    return cell, {"periods": n_periods, "wall_s": t_apply, "cpu_s": cpu_apply, "contact_periods": n_contact,
+                  "contact_wall_s": t_contact, "success_rate": successes / episodes, "sim_s": n_periods * period_s}
+
+
+def run(quick: bool = False, progress: bool = True) -> dict:
+    cfg = CellConfig()
+    episodes = 3 if quick else 20
+    cell, r = _episodes(cfg, episodes, progress, f"{cfg.physics_dt_s * 1e3:g} ms")
+    _, fast = _episodes(replace(cfg, physics_dt_s=FAST_DT_S), episodes, progress, f"{FAST_DT_S * 1e3:g} ms")
+    period_s = 1.0 / cfg.control_hz
+    steps_per_period = round(period_s / cfg.physics_dt_s)
     free_rtf = _free_space_rtf(cell, 20 if quick else 100)
-    sim_s = n_periods * period_s
+    contact = r["contact_periods"]
     return {
-        "real_time_factor": round(sim_s / t_apply, 1),
-        "physics_steps_per_s": round(n_periods * steps_per_period / t_apply),
-        "cpu_real_time_factor": round(sim_s / max(cpu_apply, 1e-9), 1),
+        "real_time_factor": round(r["sim_s"] / r["wall_s"], 1),
+        "physics_steps_per_s": round(r["periods"] * steps_per_period / r["wall_s"]),
+        "cpu_real_time_factor": round(r["sim_s"] / max(r["cpu_s"], 1e-9), 1),
         "free_space_real_time_factor": round(free_rtf, 1),
-        "contact_real_time_factor": round(n_contact * period_s / t_contact, 1) if n_contact else None,
-        "contact_fraction": round(n_contact / n_periods, 3),
-        "control_periods": n_periods,
+        "contact_real_time_factor": round(contact * period_s / r["contact_wall_s"], 1) if contact else None,
+        "contact_fraction": round(contact / r["periods"], 3),
+        "control_periods": r["periods"],
+        "mid_expert_success": round(r["success_rate"], 3),
         "physics_dt_s": cfg.physics_dt_s,
+        "dt2ms_real_time_factor": round(fast["sim_s"] / fast["wall_s"], 1),
+        "dt2ms_cpu_real_time_factor": round(fast["sim_s"] / max(fast["cpu_s"], 1e-9), 1),
+        "dt2ms_mid_expert_success": round(fast["success_rate"], 3),
+        "episodes": episodes,
         "mujoco": mujoco.__version__,
+        "load_avg_1min": round(_load(), 2),
     }
 
 
@@ -75,3 +95,10 @@ def _free_space_rtf(cell: TwinCell, periods: int) -> float:
         cell.apply(a)
         t += time.perf_counter() - t0
     return periods / t / cell.cfg.control_hz
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return math.nan

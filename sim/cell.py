@@ -62,8 +62,22 @@ class TwinCell:
         mujoco.mj_forward(self.model, self.data)
         self._nom_pos = self.data.site_xpos[self.ids.hole_nominal].copy()
         self._nom_rot = self.data.site_xmat[self.ids.hole_nominal].reshape(3, 3).copy()
+        # Views into MjData's buffers (allocated once, valid while self.data lives): the hot loop
+        # reads them without building new array wrappers. Same arrays, same arithmetic.
+        d, ids = self.data, self.ids
+        self._ft_mat = d.site_xmat[ids.ft].reshape(3, 3)
+        self._f_sensor = d.sensordata[ids.force_adr:ids.force_adr + 3]
+        self._t_sensor = d.sensordata[ids.torque_adr:ids.torque_adr + 3]
+        self._linvel = d.sensordata[ids.linvel_adr:ids.linvel_adr + 3]
+        self._angvel = d.sensordata[ids.angvel_adr:ids.angvel_adr + 3]
+        self._ft_pos, self._ee_pos, self._hole_pos = d.site_xpos[ids.ft], d.site_xpos[ids.ee], d.site_xpos[ids.hole]
+        self._ee_mat = d.site_xmat[ids.ee].reshape(3, 3)
+        self._peg_mat, self._peg_pos = d.xmat[ids.peg_body].reshape(3, 3), d.xpos[ids.peg_body]
+        self._rot_t = self._nom_rot.T  # the same transposed view the expressions below used
         self._board0 = self.model.body_pos[self.model.body("board").id].copy()
         self._peg_mass = float(self.model.body_subtreemass[self.ids.peg_body])
+        self._peg_weight_n = 9.81 * self._peg_mass
+        self._weight = np.array([0.0, 0.0, -9.81 * self._peg_mass])
         self._peg_com = self.model.body_ipos[self.ids.peg_body].copy()   # in the peg frame, m
         self._hole_r = hole_radius_m(cfg.clearance_m)
         self._rng = np.random.default_rng(seed)
@@ -139,10 +153,9 @@ class TwinCell:
         return self._run_period()
 
     def observe(self) -> np.ndarray:
-        d, ids = self.data, self.ids
         pose = self.ee_pose()
-        v = self._nom_rot.T @ d.sensordata[ids.linvel_adr:ids.linvel_adr + 3]
-        w = self._nom_rot.T @ d.sensordata[ids.angvel_adr:ids.angvel_adr + 3]
+        v = self._rot_t @ self._linvel
+        w = self._rot_t @ self._angvel
         f, tq = self.wrench()
         return np.concatenate([pose, v, w, f, tq]).astype(np.float32)
 
@@ -173,33 +186,28 @@ class TwinCell:
     # ---- state in the hole frame ---------------------------------------------------------
     def ee_pose(self) -> np.ndarray:
         """Peg tip pose in the nominal hole frame: x, y, z (m), rotation vector (rad)."""
-        d, i = self.data, self.ids.ee
-        pos = self._nom_rot.T @ (d.site_xpos[i] - self._nom_pos)
-        rot = kin.mat_to_rotvec(self._nom_rot.T @ d.site_xmat[i].reshape(3, 3))
+        pos = self._rot_t @ (self._ee_pos - self._nom_pos)
+        rot = kin.mat_to_rotvec(self._rot_t @ self._ee_mat)
         return np.concatenate([pos, rot])
 
     def contact_force(self) -> np.ndarray:
         """Contact force ON the peg (N), world axes: F/T reading minus the peg's static weight."""
-        d, ids = self.data, self.ids
-        f_hand = d.site_xmat[ids.ft].reshape(3, 3) @ d.sensordata[ids.force_adr:ids.force_adr + 3]
-        f_ext = -f_hand
-        f_ext[2] += 9.81 * self._peg_mass
+        f_ext = -(self._ft_mat @ self._f_sensor)
+        f_ext[2] += self._peg_weight_n
         return f_ext
 
     def wrench(self) -> tuple[np.ndarray, np.ndarray]:
         """Contact force (N) and torque about the peg tip (Nm) on the peg, hole-frame axes."""
-        d, ids = self.data, self.ids
         f_ext = self.contact_force()
-        t_hand = d.site_xmat[ids.ft].reshape(3, 3) @ d.sensordata[ids.torque_adr:ids.torque_adr + 3]
-        weight = np.array([0.0, 0.0, -9.81 * self._peg_mass])
-        r_com = d.xmat[ids.peg_body].reshape(3, 3) @ self._peg_com + d.xpos[ids.peg_body] - d.site_xpos[ids.ft]
-        t_ext_site = -t_hand - _cross(r_com, weight)
-        t_ext_tip = t_ext_site + _cross(d.site_xpos[ids.ft] - d.site_xpos[ids.ee], f_ext)
-        return self._nom_rot.T @ f_ext, self._nom_rot.T @ t_ext_tip
+        t_hand = self._ft_mat @ self._t_sensor
+        r_com = self._peg_mat @ self._peg_com + self._peg_pos - self._ft_pos
+        t_ext_site = -t_hand - _cross(r_com, self._weight)
+        t_ext_tip = t_ext_site + _cross(self._ft_pos - self._ee_pos, f_ext)
+        return self._rot_t @ f_ext, self._rot_t @ t_ext_tip
 
     def tip_to_hole(self) -> np.ndarray:
         """True peg tip minus true hole entrance, hole-frame axes, m (experts only)."""
-        return self._nom_rot.T @ (self.data.site_xpos[self.ids.ee] - self.data.site_xpos[self.ids.hole])
+        return self._rot_t @ (self._ee_pos - self._hole_pos)
 
     @property
     def hole_frame(self) -> tuple[np.ndarray, np.ndarray]:
@@ -226,14 +234,18 @@ class TwinCell:
         m, d = self.model, self.data
         d.ctrl[:] = self.target
         force = 0.0
+        step, chunk, mat, sensor = mujoco.mj_step, self._chunk, self._ft_mat, self._f_sensor
+        weight, limit, max_force = self._peg_weight_n, self.cfg.max_force_n, self._max_force
         for _ in range(self._n_chunks):
-            mujoco.mj_step(m, d, nstep=self._chunk)
-            f = self.contact_force()
-            force = math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2])
-            self._max_force = max(self._max_force, force)
-            if force > self.cfg.max_force_n:
+            step(m, d, nstep=chunk)
+            hx, hy, hz = (mat @ sensor).tolist()  # contact_force(), inlined: the same float operations
+            fx, fy, fz = -hx, -hy, -hz + weight
+            force = math.sqrt(fx * fx + fy * fy + fz * fz)
+            max_force = max(max_force, force)
+            if force > limit:
                 self._aborted = True
                 break
+        self._max_force = max_force
         self.step += 1
         info = self._info(force)
         terminated = bool(info["success"] or info["aborted"])

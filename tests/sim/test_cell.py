@@ -211,3 +211,58 @@ def test_absolute_target_joint_state_and_hole_frame(cell):
     assert q.shape == dq.shape == (7,)
     pos, rot = cell.hole_frame
     np.testing.assert_allclose(pos, [0.5, 0.0, 0.03]) and np.testing.assert_allclose(rot, np.eye(3))
+
+
+# ---- speed changes keep the physics bit for bit ------------------------------------------------
+# sha256 of observations, joint state and step outcomes over whole episodes, computed with the
+# twin as it was before its hot loop was optimised (cached MjData views, inlined force check).
+# Valid for the mujoco/numpy builds and the CPU kernel family they were computed with.
+TRAJECTORY_PINNED_ON = ("4.0.0", "2.3.5", "x86_64", False)  # mujoco, numpy, machine, AVX-512
+TRAJECTORY_DIGESTS = {
+    "mid": "58e61f4ddeaf0b841abada236d0046c25c04fc75f22e880f623c1c040785cac8",
+    "random": "36ada6bd0287f4b8040431bb7e104393ea0363412a2293d47fb3f34510af3744",
+    "mid_dt2": "656849c371169b06020b6165fe0b2a2942dcfdf6923a70c67e72c8d97260b803",
+}
+
+
+def _trajectory_digest(cfg, kind, seeds, expert_seed=0):
+    import hashlib
+
+    from sim.experts import ScriptedExpert
+
+    c, h, rng = TwinCell(cfg), hashlib.sha256(), np.random.default_rng(0)
+    ex = None if kind == "random" else ScriptedExpert(kind, seed=expert_seed, cell_cfg=cfg)
+    for s in seeds:
+        obs, info = c.reset(seed=s)
+        if ex:
+            ex.reset()
+        h.update(obs.tobytes())
+        for _ in range(cfg.episode_steps):
+            obs, term, trunc, info = c.apply(rng.uniform(-1, 1, c.action_dim) if ex is None else ex.act(obs, info))
+            h.update(obs.tobytes()), h.update(c.data.qpos.tobytes()), h.update(c.data.qvel.tobytes())
+            h.update(np.array([info["force_n"], info["max_force_n"], info["insertion_depth_m"], term, trunc,
+                               info["success"], info["aborted"]]).tobytes())
+            if term or trunc:
+                break
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("case", list(TRAJECTORY_DIGESTS))
+def test_trajectories_are_bit_identical_to_the_pinned_digests(case):
+    import platform
+
+    import mujoco
+
+    try:
+        avx512 = "avx512f" in open("/proc/cpuinfo").read()
+    except OSError:
+        avx512 = None
+    here = (mujoco.__version__, np.__version__, platform.machine(), avx512)
+    if here != TRAJECTORY_PINNED_ON:
+        pytest.skip(f"digests pinned on {TRAJECTORY_PINNED_ON}; this is {here}")
+    cfg, kind, seeds, expert_seed = {
+        "mid": (CFG, "mid", range(10_000, 10_004), 0),
+        "random": (CFG, "random", range(5), 0),
+        "mid_dt2": (CellConfig(clearance_m=0.0005, physics_dt_s=0.002), "mid", range(3), 1),
+    }[case]
+    assert _trajectory_digest(cfg, kind, seeds, expert_seed) == TRAJECTORY_DIGESTS[case]
