@@ -54,6 +54,7 @@ class GraphedUpdate:
         self._shapes: dict[str, tuple[int, ...]] | None = None  # column shape after the row axis
         self._graph = None
         self._graph_failed = False
+        self._side = None  # CUDA side stream of the eager warm-up updates
         self._state_ptrs: tuple[int, ...] = ()
         self._eager_runs = 0
         self._since_read = 0
@@ -213,7 +214,9 @@ class GraphedUpdate:
         return tuple(ptrs)
 
     def _eager_on_side_stream(self) -> None:
-        side = torch.cuda.Stream(device=self.device)
+        if self._side is None:
+            self._side = torch.cuda.Stream(device=self.device)
+        side = self._side
         side.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(side):
             self._body()
@@ -227,7 +230,8 @@ class GraphedUpdate:
         graph = torch.cuda.CUDAGraph()
         try:
             graph.register_generator_state(a.gen)  # replays draw fresh noise from the agent's generator
-            with torch.cuda.graph(graph):
+            # thread_local: other threads (e.g. a node exporting the actor) may use CUDA meanwhile
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 self._body()
         except Exception as e:  # noqa: BLE001 - any capture failure: keep training eagerly
             self._graph_failed = True
