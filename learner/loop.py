@@ -4,7 +4,8 @@ time, with the UTD ratio. The ROS nodes wrap the same objects; tests, `rlif expe
 
 Each control step of `run_episode`:
   policy_action = agent.act(obs)                       (stochastic while training)
-  intervening, op_action = operator.step(obs, info, policy_action)   (if an operator is given)
+  intervening, op_action = operator.step(obs, info, policy_action, intent)   (if an operator is
+                                                  given; intent = the deterministic action)
   executed = op_action if intervening else policy_action     (source HUMAN / POLICY)
   expert label = labeler.label(obs, info)              (DAgger only: noise-free expert action; a
                                                          labeller with memory watches every step)
@@ -53,7 +54,11 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
             policy_action = np.asarray(agent.act(obs, deterministic=deterministic), np.float32)
             intervening, executed, source = False, policy_action, Source.POLICY
             if operator is not None:
-                intervening, op_action = operator.step(obs, info, policy_action)
+                intent = None
+                if getattr(operator, "wants_intent", False):  # the value judge looks at the mean action
+                    intent = policy_action if deterministic else np.asarray(agent.act(obs, deterministic=True),
+                                                                            np.float32)
+                intervening, op_action = operator.step(obs, info, policy_action, intent)
                 if intervening:
                     executed, source = np.asarray(op_action, np.float32), Source.HUMAN
         label = None if labeler is None else np.asarray(labeler.label(obs, info), np.float32)

@@ -73,7 +73,11 @@ class OperatorConfig:
                             "learner/assets/reference.safetensors")
     p_bad: float = _f(0.95, "value: takeover probability when the policy's action is clearly worse")
     p_good: float = _f(0.005, "value: takeover probability otherwise (counted as random takeovers)")
-    delta: float = _f(0.03, "value: clearly worse = Q_ref(s, a_policy) < Q_ref(s, a_ref) - delta * |Q_ref(s, a_ref)|")
+    delta: float = _f(0.01, "value: clearly worse = Q_ref(s, a_policy) < Q_ref(s, a_ref) - delta * |Q_ref(s, a_ref)| "
+                            "(0.01 ~ one step of delay at gamma 0.99; the paper's 0.03 lets a policy hover)")
+    judge_action: Literal["mean", "executed"] = _f(
+        "mean", "value: judge the policy's deterministic action (its intent) or the sampled one it executes "
+                "(the paper's code); the graph's operator node sees only the executed one")
     p_random: float = _f(0.1, "random: takeover probability per step")
     steps: int = _f(4, "value / random: an intervention lasts this many control steps, then hands back")
     reaction_steps: tuple[int, int] = _f((1, 3), "human: reaction delay after deciding, uniform in [lo, hi] steps")
@@ -115,5 +119,7 @@ class OperatorConfig:
                 raise ValueError(f"operator.{name}={v}: must be a finite number >= 0")
         if self.strategy not in ("human", "value", "random", "never"):
             raise ValueError(f"operator.strategy={self.strategy!r}: one of human, value, random, never")
+        if self.judge_action not in ("mean", "executed"):
+            raise ValueError(f"operator.judge_action={self.judge_action!r}: one of mean, executed")
         if self.expert_kind not in ("observed", "privileged", "reference"):
             raise ValueError(f"operator.expert_kind={self.expert_kind!r}: one of observed, privileged, reference")

@@ -8,7 +8,10 @@ Strategies (`OperatorConfig.strategy`):
   is recovered, ignores jitter while the peg is inserting; rare random takeovers counted apart.
 - `value` (the RLIF paper's simulated operator): a judge (the reference agent's Q-function,
   `learner.reference`) compares the policy's action with the reference's; clearly worse ->
-  take over with p_bad, else with p_good; a takeover lasts `steps` control steps.
+  take over with p_bad, else with p_good; a takeover lasts `steps` control steps. Which policy
+  action is judged (`judge_action`): `mean` = the policy's deterministic action (its intent,
+  passed as `intent` by the caller; falls back to the executed one when not given), or
+  `executed` = the sampled action about to be executed, as the paper's code does.
 - `random`: take over with p_random per step, for `steps` steps (an uninformative operator).
 - `never`: never takes over (deployment without an operator, data collection).
 The operator never intervenes once the episode succeeded. All randomness comes from
@@ -103,7 +106,10 @@ class SimulatedOperator:
         if self.human is not None:
             self.human.reset()
 
-    def step(self, obs: np.ndarray, info: dict, policy_action: np.ndarray) -> tuple[bool, np.ndarray]:
+    def step(self, obs: np.ndarray, info: dict, policy_action: np.ndarray,
+             intent: np.ndarray | None = None) -> tuple[bool, np.ndarray]:
+        """One control step; `intent` = the policy's deterministic action (judged when
+        `judge_action` is `mean`), `policy_action` = what it is about to execute."""
         self.steps += 1
         if info.get("success", False):
             self.intervening, self.remaining = False, 0
@@ -111,7 +117,8 @@ class SimulatedOperator:
         if self.human is not None:
             start, hold, reason = self.human.step(obs, info, self.intervening)
         else:
-            start, hold, reason = self._timed(obs, policy_action)
+            judged = intent if (intent is not None and self.cfg.judge_action == "mean") else policy_action
+            start, hold, reason = self._timed(obs, judged)
         if start:
             self.takeovers += 1
             self.reasons[reason] = self.reasons.get(reason, 0) + 1
@@ -147,6 +154,11 @@ class SimulatedOperator:
         if a.shape != (self._dim,) or not np.all(np.isfinite(a)):
             return True                      # a broken action is always clearly worse
         return bool(self.judge(obs, a))
+
+    @property
+    def wants_intent(self) -> bool:
+        """True when `step` should get the policy's deterministic action as `intent`."""
+        return self.cfg.strategy == "value" and self.cfg.judge_action == "mean"
 
     @property
     def intervention_rate(self) -> float:

@@ -153,3 +153,18 @@ def test_info_from_observation_matches_the_cell():
         if term:
             break
     assert info["success"] and info_from_observation(obs, info["hole_offset_m"], CELL)["success"]
+
+
+def test_value_judges_the_intent_or_the_executed_action():
+    seen = []
+    judge = lambda obs, a: seen.append(a.copy()) or False  # noqa: E731
+    obs, info = _state(np.random.default_rng(0))
+    mean, sampled = np.zeros(6), np.full(6, 0.3)
+    op = SimulatedOperator(OperatorConfig(strategy="value"), CELL, judge=judge)
+    assert op.wants_intent
+    op.step(obs, info, sampled, mean)
+    op.step(obs, info, sampled)                    # no intent given: the executed action is judged
+    ex = SimulatedOperator(OperatorConfig(strategy="value", judge_action="executed"), CELL, judge=judge)
+    assert not ex.wants_intent
+    ex.step(obs, info, sampled, mean)
+    np.testing.assert_array_equal(np.array(seen), np.array([mean, sampled, sampled]))
