@@ -13,17 +13,27 @@ recorder stores (observation, policy_action, command) keeps a history of 1000 me
 RELIABLE + KEEP_LAST only retransmits what is still in the writer's history: a reader busy for
 a moment (an episode flush) must not lose steps when the twin runs accelerated;
 `policy_weights` is TRANSIENT_LOCAL depth 1 so an actor that starts late still gets the latest
-weights; `events` keeps depth 100 so bursts are not dropped.
+weights; `events` is RELIABLE + TRANSIENT_LOCAL, depth 100 (bursts are not dropped), with a
+lifespan of `EVENT_LIFESPAN_S`: a message written just after a writer sees a reader is lost to a
+VOLATILE reader that has not yet matched that writer (DDS matching is per side; a request sent at
+once by a fresh participant, or the cell's first `episode_start`, sometimes never arrived), while
+a transient-local reader gets the writer's history when it matches. What it must not get is the
+past: every event carries its wall-clock `stamp`, and `unpack_event` refuses (`StaleEvent`) one
+stamped before this process started, so a node restarted mid-run, or `rlif robot recover` asking
+for a fresh answer, never acts on an old request or an old reply; the lifespan bounds the history
+kept. Both compare clocks: machines sharing a graph need them synchronized (NTP).
 The other boundary, franka_ros2's topics (names from the config), is `robot_stack/franka/topics.py`.
 """
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 from geometry_msgs.msg import TwistStamped
+from rclpy.duration import Duration
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Joy
 from std_msgs.msg import Bool, Float64MultiArray, MultiArrayDimension, String, UInt8MultiArray
@@ -38,13 +48,20 @@ class TopicError(ValueError):
     """A message does not match its topic's contract (length, labels, values, JSON)."""
 
 
-def _qos(depth: int = 10, latched: bool = False, best_effort: bool = False) -> QoSProfile:
-    return QoSProfile(
+class StaleEvent(TopicError):
+    """An event published before this process started (replayed history): not for us."""
+
+
+def _qos(depth: int = 10, latched: bool = False, best_effort: bool = False, lifespan_s: float = 0.0) -> QoSProfile:
+    qos = QoSProfile(
         history=HistoryPolicy.KEEP_LAST,
         depth=depth,
         reliability=ReliabilityPolicy.BEST_EFFORT if best_effort else ReliabilityPolicy.RELIABLE,
         durability=DurabilityPolicy.TRANSIENT_LOCAL if latched else DurabilityPolicy.VOLATILE,
     )
+    if lifespan_s > 0:
+        qos.lifespan = Duration(nanoseconds=int(lifespan_s * 1e9))
+    return qos
 
 
 @dataclass(frozen=True)
@@ -55,10 +72,11 @@ class TopicSpec:
     latched: bool = False
     doc: str = ""
     best_effort: bool = False
+    lifespan_s: float = 0.0  # latched history older than this is not delivered (0: no limit)
 
     @property
     def qos(self) -> QoSProfile:
-        return _qos(self.depth, self.latched, self.best_effort)
+        return _qos(self.depth, self.latched, self.best_effort, self.lifespan_s)
 
 
 DATA_DEPTH = 1000  # ~10 s at 100 Hz: steps the recorder may fall behind without losing any
@@ -74,7 +92,11 @@ TELEOP_INTERVENING = TopicSpec(f"{NAMESPACE}/teleop/intervening", Bool,
 TELEOP_JOY = TopicSpec(f"{NAMESPACE}/teleop/joy", Joy, doc="raw axes and buttons -> dashboard, logs")
 COMMAND = TopicSpec(f"{NAMESPACE}/command", Float64MultiArray, depth=DATA_DEPTH,
                     doc="[episode, step, source, a...] source 0 policy, 1 human, 2 hold; mux -> cell, recorder")
-EVENTS = TopicSpec(f"{NAMESPACE}/events", String, depth=100, doc="one JSON object per event, anyone -> all")
+EVENT_LIFESPAN_S = 10.0  # > any discovery delay seen here (a few s under load)
+PROCESS_START = time.time()  # events stamped before this (less the margin) are stale, s
+STALE_MARGIN_S = 0.25  # clock differences tolerated between machines, s
+EVENTS = TopicSpec(f"{NAMESPACE}/events", String, depth=100, latched=True, lifespan_s=EVENT_LIFESPAN_S,
+                   doc="one JSON object per event, anyone -> all")
 POLICY_WEIGHTS = TopicSpec(f"{NAMESPACE}/policy_weights", UInt8MultiArray, depth=1, latched=True,
                            doc="safetensors bytes of the actor, learner -> actor")
 STATUS = TopicSpec(f"{NAMESPACE}/status", String, doc="JSON heartbeat (2 Hz) of each node -> supervisor")
@@ -118,6 +140,7 @@ class Event:
     kind: str  # episode_start | episode_end | success | abort | estop | estop_clear | fault | ...
     data: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # node name
+    stamp: float = 0.0  # wall clock when published, s (0: now, at packing)
 
 
 # ---------------------------------------------------------------- MultiArray helpers
@@ -241,15 +264,21 @@ def unpack_joy(msg: Joy) -> tuple[np.ndarray, list[int]]:
 
 # ---------------------------------------------------------------- JSON topics
 def pack_event(e: Event) -> String:
-    return String(data=json.dumps({"kind": e.kind, "source": e.source, **e.data}))
+    return String(data=json.dumps({"kind": e.kind, "source": e.source, "stamp": e.stamp or time.time(), **e.data}))
 
 
-def unpack_event(msg: String) -> Event:
+def unpack_event(msg: String, since: float | None = None) -> Event:
+    """The event; `StaleEvent` if stamped before `since` (default: this process's start, less
+    `STALE_MARGIN_S`). An event without a stamp (an outside program) is taken as new."""
     d = _json(msg, EVENTS)
     kind = d.pop("kind", None)
     if not isinstance(kind, str) or not kind:
         raise TopicError(f"{EVENTS.name}: event JSON needs a non-empty 'kind', got {msg.data[:200]!r}")
-    return Event(kind, d, str(d.pop("source", "")))
+    stamp = d.pop("stamp", 0.0)
+    stamp = float(stamp) if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) else 0.0
+    if stamp and stamp < (PROCESS_START - STALE_MARGIN_S if since is None else since):
+        raise StaleEvent(f"{EVENTS.name}: {kind!r} event stamped {PROCESS_START - stamp:.1f} s before this process started")
+    return Event(kind, d, str(d.pop("source", "")), stamp)
 
 
 def pack_status(node: str, status: dict[str, Any]) -> String:

@@ -70,8 +70,12 @@ class Probe:
             self.on_observation(o)
 
     def _evt(self, msg):
+        try:
+            e = T.unpack_event(msg)
+        except T.StaleEvent:  # a previous graph's history
+            return
         with self.lock:
-            self.events.append((time.monotonic(), T.unpack_event(msg)))
+            self.events.append((time.monotonic(), e))
 
     # ------------------------------------------------------------ acting
     def intervene(self, flag: bool, twist=(0.0,) * 6) -> None:

@@ -116,3 +116,17 @@ def test_camera_jpeg_round_trip_and_format_check():
     msg.format = "png"
     with pytest.raises(T.TopicError, match="jpeg"):
         T.unpack_jpeg(msg)
+
+
+def test_events_are_transient_local_and_history_from_before_this_process_is_stale():
+    assert T.EVENTS.latched and T.EVENTS.qos.lifespan.nanoseconds == int(T.EVENT_LIFESPAN_S * 1e9)
+    fresh = T.pack_event(T.Event("request_abort", {"by": "test"}, source="probe"))
+    e = T.unpack_event(fresh)
+    assert e.kind == "request_abort" and e.data == {"by": "test"} and e.stamp >= T.PROCESS_START
+    old = T.pack_event(T.Event("request_abort", {}, source="probe", stamp=T.PROCESS_START - 5.0))
+    with pytest.raises(T.StaleEvent, match="before this process started"):
+        T.unpack_event(old)
+    assert T.unpack_event(old, since=0.0).kind == "request_abort"  # a reader may ask for the past
+    from std_msgs.msg import String
+
+    assert T.unpack_event(String(data='{"kind": "estop"}')).kind == "estop"  # no stamp: an outside program
