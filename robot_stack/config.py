@@ -46,10 +46,17 @@ class GraphConfig:
     teleop_timeout_ms: float = _f(100.0, "teleop silent this long while intervening -> hold + fault", gt=0)
     heartbeat_hz: float = _f(2.0, "status heartbeat rate of every node, Hz", gt=0)
     node_dead_s: float = _f(5.0, "launcher: a node with no heartbeat this long is reported unhealthy", gt=0)
+    accelerated_wait_s: float = _f(5.0, "accelerated twin: the clock waits this long for a step's command and the "
+                                   "mux half of it for the simulated operator (sim time stops meanwhile), s", gt=0)
+    compose: bool = _f(False, "twin: the control loop's nodes (cell, actor, mux, operator, recorder) share one "
+                       "process and one executor; the learner and the dashboard keep their own")
+    profile: bool = _f(False, "write a cProfile of every node process (and the learner's training thread) to "
+                       "logs/*.prof at exit")
 
     def validate(self) -> None:  # deadlines: a NaN or inf here would switch the hold off
         _check(_positive(self.deadline_ms), "graph.deadline_ms", "must be a finite number > 0")
         _check(_positive(self.teleop_timeout_ms), "graph.teleop_timeout_ms", "must be a finite number > 0")
+        _check(_positive(self.accelerated_wait_s), "graph.accelerated_wait_s", "must be a finite number > 0")
 
 
 @dataclass(frozen=True)

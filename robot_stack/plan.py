@@ -7,6 +7,14 @@ Profiles list their graph nodes under `nodes:` and a default `operator:`; the op
   none       -> nothing: an outside program may publish /rlif/teleop/intervening and /twist
 A two-machine profile lists the graph's nodes that run on the other machine under `remote:`
 (e.g. robot-pc: recorder, learner on a GPU box): the clock node then waits for them too.
+The clock's first step also waits for the local actor, mux and operator to report their inputs
+matched (param `wait_for`).
+With `graph.compose` on the twin (launch/sim.yaml), the control loop's nodes (cell, actor, mux,
+operator, recorder) are in group `control`: the launcher runs them as one process with one
+EventsExecutor: no process switch and
+no cross-process DDS hop per message on a small machine. The learner keeps its own process (its
+training thread would hold the loop's GIL), as do the dashboard and a human's teleop reader; the
+robot profiles keep one process per node.
 """
 from __future__ import annotations
 
@@ -67,14 +75,34 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
     elif operator in ("spacemouse", "keyboard"):
         specs.append(NodeSpec("teleop", {"device": operator}))
     set_observers(specs, extra=sum(r in OBSERVERS for r in remote))
-    if "supervisor" in names or cfg.cell.render:
-        for s in specs:
-            if s.name == "cell" and cfg.cell.kind == "twin":
-                s.params["camera_hz"] = CAMERA_HZ
+    local = [s.name for s in specs]
+    for s in specs:
+        if s.name in ("cell", "franka_bridge"):
+            s.params["wait_for"] = ",".join(n for n in WAIT_FOR if n in local)
+        if s.name == "cell" and cfg.cell.kind == "twin" and ("supervisor" in names or cfg.cell.render):
+            s.params["camera_hz"] = CAMERA_HZ
+    if cfg.graph.compose and cfg.cell.kind == "twin" and "cell" in local:
+        return compose(specs)
     return specs
 
 
 CAMERA_HZ = 2.0  # twin camera frames for the dashboard, Hz (a render costs a few ms)
+WAIT_FOR = ("actor", "mux", "operator")  # the clock's first step waits for their inputs_matched
+COMPOSED = ("actor", "mux", "operator", "recorder", "cell")  # the control loop; the clock is built last
+GROUP = "control"
+
+
+def compose(specs: list[NodeSpec]) -> list[NodeSpec]:
+    """The twin's control-loop nodes in group `control` (one process, the launcher builds it) with
+    the EventsExecutor, first and in `COMPOSED` order; the learner with the same executor."""
+    members = sorted((s for s in specs if s.name in COMPOSED), key=lambda s: COMPOSED.index(s.name))
+    for s in members:
+        s.group, s.executor = GROUP, "events"
+    rest = [s for s in specs if s.name not in COMPOSED]
+    for s in rest:
+        if s.name == "learner":
+            s.executor = "events"
+    return [*members, *rest]
 
 
 OBSERVERS = ("actor", "mux", "recorder", "operator", "supervisor")  # nodes subscribing `observation`

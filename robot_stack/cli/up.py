@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     with GraphSession(prof, cfg, run_dir, args.operator, args.resume, args.episodes, on_event=on_event,
                       serve=args.serve, port=args.port) as g:
         print(f"[launcher] nodes: {', '.join(s.name for s in g.specs)}", flush=True)
+        for proc in g.launcher.processes:
+            if proc.members:
+                print(f"[launcher] process {proc.name}: {', '.join(proc.node_names())} (one executor)", flush=True)
         last = [time.monotonic()]
 
         def tick():

@@ -1,4 +1,6 @@
-"""`python -m robot_stack.nodes NAME --ros-args -p run_dir:=D ...`: run one node in this process."""
+"""`python -m robot_stack.nodes NAME[+NAME...] [--executor events] --ros-args -p run_dir:=D ...`:
+run one node, or several composed in one process and one executor (their own parameters from a
+`--params-file` keyed by node name)."""
 from __future__ import annotations
 
 import importlib
@@ -16,18 +18,27 @@ NODES = {
     "franka_bridge": "robot_stack.franka.bridge:FrankaBridgeNode",
     "twin_franka": "robot_stack.franka.twin:TwinFrankaNode",
 }
+EXECUTORS = ("single", "events")
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in NODES:
-        print(f"usage: python -m robot_stack.nodes {{{'|'.join(NODES)}}} --ros-args -p run_dir:=DIR", file=sys.stderr)
+    names = sys.argv[1].split("+") if len(sys.argv) > 1 else []
+    if not names or any(n not in NODES for n in names) or len(set(names)) != len(names):
+        print(f"usage: python -m robot_stack.nodes {{{'|'.join(NODES)}}}[+NAME...] [--executor "
+              f"{'|'.join(EXECUTORS)}] --ros-args -p run_dir:=DIR", file=sys.stderr)
         return 2
-    name = sys.argv.pop(1)
-    module, cls = NODES[name].split(":")
-    node_cls = getattr(importlib.import_module(module), cls)
-    from robot_stack.nodes.base import run_node
+    sys.argv.pop(1)
+    executor = "single"
+    if len(sys.argv) > 2 and sys.argv[1] == "--executor" and sys.argv[2] in EXECUTORS:
+        executor = sys.argv[2]
+        del sys.argv[1:3]
+    factories = []
+    for name in names:
+        module, cls = NODES[name].split(":")
+        factories.append(getattr(importlib.import_module(module), cls))
+    from robot_stack.nodes.base import run_nodes
 
-    return run_node(node_cls)
+    return run_nodes(factories, executor)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ class ActorNode(RlifNode):
         if weights:
             self.load(Path(weights).read_bytes(), origin=weights)
         self.pub = self.create_publisher(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, T.POLICY_ACTION.qos)
-        self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation, T.OBSERVATION.qos)
+        self.obs_sub = self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation,
+                                                T.OBSERVATION.qos)
         self.create_subscription(T.POLICY_WEIGHTS.msg_type, T.POLICY_WEIGHTS.name, self.on_weights,
                                  T.POLICY_WEIGHTS.qos)
 
@@ -44,6 +45,9 @@ class ActorNode(RlifNode):
 
     def ready(self) -> bool:
         return self.policy is not None
+
+    def inputs_matched(self) -> bool:
+        return self.obs_sub.get_publisher_count() >= 1
 
     def load(self, blob: bytes, origin: str) -> None:
         try:
@@ -55,6 +59,8 @@ class ActorNode(RlifNode):
         self.policy, self.version = policy, int(getattr(policy, "version", self.version + 1))
         self.counters["weights_loaded"] += 1
         self.publish_event(T.EventKind.WEIGHTS_LOADED, version=self.version, origin=origin)
+        if self.counters["weights_loaded"] == 1 and hasattr(self, "obs_sub"):
+            self.publish_status()  # ready now: the clock may be waiting for us
 
     def on_weights(self, msg):
         try:

@@ -1,17 +1,24 @@
 """Cell node (twin): owns the control clock, publishes `observation`, applies `command`.
 
-Per step: publish observation(episode, step, t) -> wait for command(episode, step) until
-`graph.deadline_ms` -> apply it; no command in time -> hold pose, publish a HOLD command (so the
-recorder stores what was executed) and count a missed deadline. Malformed or non-finite
-commands are held too. Clocks:
-- wall mode: one step per 1/control_hz s;
+Per step: publish observation(episode, step, t) -> wait for command(episode, step) until the
+deadline -> apply it; no command in time -> hold pose, publish a HOLD command (so the recorder
+stores what was executed) and count a missed deadline. Malformed or non-finite commands are held
+too. Clocks:
+- wall mode: one step per 1/control_hz s; deadline `graph.deadline_ms`;
 - accelerated (`graph.accelerated`): the next step starts as soon as the command is applied and
-  the learner has kept up with the UTD ratio (`logic.pacing.UtdGate`, from its status).
+  the learner has kept up with the UTD ratio (`logic.pacing.UtdGate`, from its status). Sim time
+  stops while we wait, so the deadline is `graph.accelerated_wait_s`: only a dead or stuck node
+  reaches it, never a busy machine.
 Events handled: estop (hold within one tick, no steps until estop_clear), request_success,
 request_abort. `t` is the cell clock: s of control time since this node started.
 Parameters: start_episode (int), max_episodes (0 = no limit), learner_gate (bool),
 expect_obs_subscribers (int: steps start once that many nodes and the mux are matched),
-wait_recorder (bool: and once the recorder's heartbeat reports its inputs matched).
+wait_recorder (bool: and once the recorder's heartbeat reports its inputs matched),
+wait_for (comma-separated node names: and once each one's heartbeat reports ready and, where it
+reports it, inputs_matched).
+Status: latency percentiles (observation published -> command applied), and where the clock's
+time went: `apply_s` (physics), `await_s` (waiting for commands), `gate_wait_s` (held by the UTD
+gate).
 """
 from __future__ import annotations
 
@@ -25,6 +32,8 @@ from robot_stack import topics as T
 from robot_stack.logic.episode import EpisodeBook
 from robot_stack.logic.pacing import UtdGate
 from robot_stack.nodes.base import RlifNode
+
+RETRY_S = 0.05  # accelerated clock: re-check what holds a step that no message announces, s
 
 
 def make_twin(cfg, seed):
@@ -44,11 +53,15 @@ class CellNode(RlifNode):
         # no step until its heartbeat says it sees our observations and the commands.
         self.wait_recorder = bool(self.param("wait_recorder", False))
         self.recorder_matched = False
+        self.waiting_for = {n for n in str(self.param("wait_for", "")).split(",") if n}
+        self.halted = False
         self.cell = cell if cell is not None else self.make_cell()
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.dt = 1.0 / self.cfg.cell.control_hz
-        self.deadline_s = self.cfg.graph.deadline_ms / 1000.0
+        g = self.cfg.graph
+        self.accelerated = g.accelerated
+        self.deadline_s = g.accelerated_wait_s if g.accelerated else g.deadline_ms / 1000.0
         self.gate = UtdGate(self.cfg.agent.warmup_rows, self.cfg.cell.episode_steps, enabled=gate)
         self.book = EpisodeBook()
         self.phase = "ready"  # ready | await | estop | done
@@ -56,8 +69,13 @@ class CellNode(RlifNode):
         self.obs = None
         self.global_steps = 0
         self.latencies_ms: list[float] = []
-        self.deadline_timer = None
+        self.times = {"apply_s": 0.0, "await_s": 0.0, "gate_wait_s": 0.0}
+        self.gate_blocked_since: float | None = None
         self.counters.update(steps=0, episodes=0, missed_deadlines=0, holds=0, malformed=0)
+        # one deadline timer, re-armed per step (creating a timer per step costs, and rclpy's
+        # EventsExecutor may run a timer twice when another timer is created)
+        self.deadline_timer = self.create_timer(self.deadline_s, self.on_deadline)
+        self.deadline_timer.cancel()
         self.obs_pub = self.create_publisher(T.OBSERVATION.msg_type, T.OBSERVATION.name, T.OBSERVATION.qos)
         self.cmd_pub = self.create_publisher(T.COMMAND.msg_type, T.COMMAND.name, T.COMMAND.qos)
         self.cmd_sub = self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
@@ -69,8 +87,10 @@ class CellNode(RlifNode):
             self.cam_pub = self.create_publisher(T.CAMERA.msg_type, T.CAMERA.name, T.CAMERA.qos)
             self.create_timer(1.0 / camera_hz, self.publish_camera)
         self.start_episode()
-        if self.cfg.graph.accelerated:
-            self.create_timer(0.002, self.try_step)  # retries while the UTD gate or subscribers hold us
+        if self.accelerated:
+            # steps follow commands, learner heartbeats and start-up matches at once; this timer
+            # only retries what no message announces (subscriber counts during discovery)
+            self.create_timer(RETRY_S, self.try_step)
         else:
             self.create_timer(self.dt, self.try_step)
 
@@ -83,7 +103,11 @@ class CellNode(RlifNode):
         return {"episode": self.episode, "step": self.book.steps, "phase": self.phase,
                 "latency_p50_ms": round(float(np.percentile(lat, 50)), 3),
                 "latency_p99_ms": round(float(np.percentile(lat, 99)), 3),
-                "latency_n": len(self.latencies_ms)}
+                "latency_n": len(self.latencies_ms), "waiting_for": sorted(self.waiting_for),
+                **{k: round(v, 3) for k, v in self.times.items()}}
+
+    def halt(self):
+        self.halted = True
 
     # ------------------------------------------------------------ episodes
     def start_episode(self):
@@ -105,17 +129,24 @@ class CellNode(RlifNode):
 
     # ------------------------------------------------------------ clock
     def try_step(self):
-        if self.phase != "ready":
+        if self.phase != "ready" or self.halted:
             return
         if not self.gate.may_step(self.global_steps):
+            if self.gate_blocked_since is None:
+                self.gate_blocked_since = time.monotonic()
             return
+        if self.gate_blocked_since is not None:
+            self.times["gate_wait_s"] += time.monotonic() - self.gate_blocked_since
+            self.gate_blocked_since = None
         if not self.matched:
             # Discovery is not instant: wait until every consumer of observations is matched and
-            # the mux's commands reach us (our own HOLD publisher is the other match), so the
-            # first steps are not held on a missed deadline.
+            # the mux's commands reach us (our own HOLD publisher is the other match), and until
+            # the nodes we wait for see their own inputs (matching is per side), so the first
+            # steps are neither lost nor held on a missed deadline.
             if (self.obs_pub.get_subscription_count() < self.expect_obs_subs
                     or self.cmd_sub.get_publisher_count() < 2
-                    or (self.wait_recorder and not self.recorder_matched)):
+                    or (self.wait_recorder and not self.recorder_matched)
+                    or self.waiting_for):
                 return
             self.matched = True
         self.phase = "await"
@@ -123,19 +154,19 @@ class CellNode(RlifNode):
         t = self.global_steps * self.dt
         self.step_t0 = time.monotonic()
         self.obs_pub.publish(T.pack_observation(T.Observation(*self.key, t, self.obs), self.obs_labels))
-        self.deadline_timer = self.create_timer(self.deadline_s, self.on_deadline)
+        self.deadline_timer.reset()
 
     def on_deadline(self):
-        self._cancel_deadline()
-        if self.phase == "await":
-            self.counters["missed_deadlines"] += 1
-            self.apply(Source.HOLD, None, announce=True, missed=True)
+        if self.phase != "await":
+            self._cancel_deadline()
+            return
+        if time.monotonic() - self.step_t0 < 0.99 * self.deadline_s:
+            return  # a stale timer event: that step was applied and this one started since
+        self.counters["missed_deadlines"] += 1
+        self.apply(Source.HOLD, None, announce=True, missed=True)
 
     def _cancel_deadline(self):
-        if self.deadline_timer is not None:
-            self.deadline_timer.cancel()
-            self.destroy_timer(self.deadline_timer)
-            self.deadline_timer = None
+        self.deadline_timer.cancel()
 
     # ------------------------------------------------------------ commands
     def on_command(self, msg):
@@ -162,8 +193,10 @@ class CellNode(RlifNode):
         on `command` so the recorder stores what was really executed."""
         self._cancel_deadline()
         # tick -> command applied: the command reached the cell and goes to the controller now
-        self.latencies_ms.append(1e3 * (time.monotonic() - self.step_t0))
+        t_applied = time.monotonic()
+        self.latencies_ms.append(1e3 * (t_applied - self.step_t0))
         del self.latencies_ms[:-5000]
+        self.times["await_s"] += t_applied - self.step_t0
         if source == Source.HOLD:
             if announce:
                 hold = T.Command(*self.key, Source.HOLD, np.zeros(len(self.action_labels), np.float32))
@@ -172,6 +205,7 @@ class CellNode(RlifNode):
             self.obs, term, trunc, info = self.cell.hold()
         else:
             self.obs, term, trunc, info = self.cell.apply(np.clip(action, -1.0, 1.0))
+        self.times["apply_s"] += time.monotonic() - t_applied
         self.book.on_applied(source, missed)
         self.counters["steps"] += 1
         self.global_steps += 1
@@ -182,7 +216,7 @@ class CellNode(RlifNode):
         reason = self.book.end_reason(term, trunc, info)
         if reason:
             self.end_episode(reason)
-        if self.cfg.graph.accelerated:
+        if self.accelerated:
             self.try_step()
 
     def publish_camera(self):
@@ -200,6 +234,8 @@ class CellNode(RlifNode):
                 self.phase = "estop"
         elif e.kind == T.EventKind.ESTOP_CLEAR and self.phase == "estop":
             self.phase = "ready"
+            if self.accelerated:
+                self.try_step()
         elif e.kind == T.EventKind.REQ_SUCCESS:
             self.request_end("success")
         elif e.kind == T.EventKind.REQ_ABORT:
@@ -215,7 +251,12 @@ class CellNode(RlifNode):
             s = T.unpack_status(msg)
         except T.TopicError:
             return
-        if s["node"] == "recorder" and s.get("inputs_matched"):
+        node = s["node"]
+        if node == "recorder" and s.get("inputs_matched"):
             self.recorder_matched = True
-        if s["node"] == "learner" and "updates" in s:
+        if node in self.waiting_for and s.get("ready", True) and s.get("inputs_matched", True):
+            self.waiting_for.discard(node)
+        if node == "learner" and "updates" in s:
             self.gate.on_learner_updates(s["updates"], starved=s.get("state") == "waiting_for_data")
+        if self.accelerated:
+            self.try_step()  # the gate or the start-up wait may have opened

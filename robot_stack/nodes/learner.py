@@ -8,7 +8,8 @@ start and every `train.weights_every_s`; checkpoints every `train.checkpoint_eve
 at shutdown. `-p resume:=true` restores the latest checkpoint (networks, optimizers, counters,
 RNG) before publishing, so the actor never starts from a random init after a resume.
 A diverged update (non-finite loss) stops training with a fault; the last checkpoint is kept.
-Events: training_pause / training_resume.
+Events: training_pause / training_resume. Status `train_s` / `wait_s`: seconds the training
+thread spent sampling and updating / waiting for committed rows (where the learner's time goes).
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ class LearnerNode(RlifNode):
         self.paused = False
         self.state = "waiting_for_data"
         self.rate = 0.0
+        self.times = {"train_s": 0.0, "wait_s": 0.0}
         self.last_metrics: dict = {}
         self.blob: bytes | None = self.agent.export_actor()
         self.version = 0
@@ -67,6 +69,7 @@ class LearnerNode(RlifNode):
         return {"updates": self.updates, "updates_per_s": round(self.rate, 2), "policy_version": self.version,
                 "paused": self.paused, "state": self.state,
                 "rows_seen": self.store.n_rows if self.store is not None else 0,
+                **{k: round(v, 3) for k, v in self.times.items()},
                 **{k: round(float(v), 5) for k, v in self.last_metrics.items()}}
 
     def publish_weights(self):
@@ -98,6 +101,17 @@ class LearnerNode(RlifNode):
         raise RuntimeError(f"replay store {path} did not appear: {locals().get('err', 'timeout')}")
 
     def train_loop(self):
+        if not self.cfg.graph.profile:
+            return self._train_loop()
+        import cProfile
+
+        prof = cProfile.Profile()
+        try:
+            prof.runcall(self._train_loop)
+        finally:
+            prof.dump_stats(str(self.run_dir / "logs" / "learner-train.prof"))
+
+    def _train_loop(self):
         from learner.checkpoint import save_checkpoint
 
         try:
@@ -118,6 +132,7 @@ class LearnerNode(RlifNode):
             if self.paused or self.updates >= allowed:
                 self.state = "paused" if self.paused else "waiting_for_data"
                 time.sleep(0.005)
+                self.times["wait_s"] += time.monotonic() - now
                 continue
             self.state = "training"
             batch = self.store.sample(rng=self.rng, **self.agent.sample_spec)
@@ -127,6 +142,7 @@ class LearnerNode(RlifNode):
                 self.state = "stopped"
                 self.fault("training stopped", detail=f"{type(e).__name__}: {e}", updates=self.updates)
                 return
+            self.times["train_s"] += time.monotonic() - now
             self.updates += 1
             n_rate += 1
             if now - t_rate > 1.0:

@@ -6,8 +6,11 @@ One decision per (episode, step), made by `logic.mux.MuxCore` (safety rules live
   (so the operator can drive even with the actor dead).
 - Synchronous operator (`sync_operator:=true`, the simulated operator on the twin): the operator
   answers every policy action with one `intervening` and one `twist` stamped with the step's
-  observation time `t`; the mux waits for both (at most `graph.teleop_timeout_ms`), which makes
-  runs deterministic in accelerated mode.
+  observation time `t`; the mux waits for the twist of this step and an `intervening` received
+  since this step's observation, which makes runs deterministic in accelerated mode. It waits at
+  most `graph.teleop_timeout_ms` on the wall clock, and `graph.accelerated_wait_s / 2` with the
+  accelerated twin (sim time stops meanwhile: a busy machine is waited for; only a dead or stuck
+  operator is reported, and before the cell's own wait runs out).
 """
 from __future__ import annotations
 
@@ -29,8 +32,9 @@ class MuxNode(RlifNode):
         self.sync = bool(self.param("sync_operator", False))
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.obs_labels = contract.OBS_LABELS
-        self.core = MuxCore(self.action_labels, self.cfg.graph.teleop_timeout_ms / 1000.0)
-        self.timeout_s = self.cfg.graph.teleop_timeout_ms / 1000.0
+        g = self.cfg.graph
+        self.core = MuxCore(self.action_labels, g.teleop_timeout_ms / 1000.0)
+        self.timeout_s = g.accelerated_wait_s / 2 if g.accelerated else g.teleop_timeout_ms / 1000.0
         self.key: tuple[int, int] | None = None  # current step
         self.t_of_key = 0.0
         self.policy: np.ndarray | None = None
@@ -40,18 +44,30 @@ class MuxNode(RlifNode):
         self.waiting_since: float | None = None
         self.n_twists = self.n_flags = 0
         self.twist_stamp = -1.0
+        self.flag_since_obs = False  # sync: an `intervening` arrived since this step's observation
         self.counters.update(commands=0, policy=0, human=0, hold=0, malformed=0)
         self.pub = self.create_publisher(T.COMMAND.msg_type, T.COMMAND.name, T.COMMAND.qos)
-        self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation, T.OBSERVATION.qos)
-        self.create_subscription(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, self.on_policy, T.POLICY_ACTION.qos)
-        self.create_subscription(T.TELEOP_INTERVENING.msg_type, T.TELEOP_INTERVENING.name, self.on_flag,
-                                 T.TELEOP_INTERVENING.qos)
-        self.create_subscription(T.TELEOP_TWIST.msg_type, T.TELEOP_TWIST.name, self.on_twist, T.TELEOP_TWIST.qos)
+        self.obs_sub = self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation,
+                                                T.OBSERVATION.qos)
+        self.policy_sub = self.create_subscription(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, self.on_policy,
+                                                   T.POLICY_ACTION.qos)
+        self.flag_sub = self.create_subscription(T.TELEOP_INTERVENING.msg_type, T.TELEOP_INTERVENING.name,
+                                                 self.on_flag, T.TELEOP_INTERVENING.qos)
+        self.twist_sub = self.create_subscription(T.TELEOP_TWIST.msg_type, T.TELEOP_TWIST.name, self.on_twist,
+                                                  T.TELEOP_TWIST.qos)
         self.on_events(self.on_event)
-        self.create_timer(0.005, self.on_timer)  # 5 ms: sync timeouts only
+        # sync mode: one timer, armed per step and cancelled by the decision (no polling)
+        self.sync_timer = self.create_timer(self.timeout_s, self.on_timer)
+        self.sync_timer.cancel()
 
     def status(self):
         return {"intervening": self.core.intervening, "estop": self.core.estop, "sync_operator": self.sync}
+
+    def inputs_matched(self) -> bool:
+        """We see the clock's observations and the policy's actions, and (sync) the operator's
+        answers: the clock's first step waits for this (else step 0's answers can be lost)."""
+        subs = [self.obs_sub, self.policy_sub] + ([self.flag_sub, self.twist_sub] if self.sync else [])
+        return all(s.get_publisher_count() >= 1 for s in subs)
 
     # ------------------------------------------------------------ inputs
     def on_observation(self, msg):
@@ -62,6 +78,9 @@ class MuxNode(RlifNode):
         self.policy = self.early.pop(self.key, None)  # the policy may have answered before we saw the step
         self.early.clear()
         self.waiting_since = time.monotonic()
+        self.flag_since_obs = False
+        if self.sync:
+            self.sync_timer.reset()
         if self.core.intervening and not self.sync:
             self.try_decide()
 
@@ -81,6 +100,7 @@ class MuxNode(RlifNode):
     def on_flag(self, msg):
         self.core.on_intervening(T.unpack_intervening(msg), time.monotonic())
         self.n_flags += 1
+        self.flag_since_obs = True
         self.try_decide()
 
     def on_twist(self, msg):
@@ -98,13 +118,17 @@ class MuxNode(RlifNode):
             self.core.on_estop(False)
 
     def on_timer(self):
-        if self.sync and self.key is not None and self.decided != self.key and self.policy is not None:
-            if time.monotonic() - (self.waiting_since or 0.0) > self.timeout_s:
-                self.decide()  # operator did not answer: the core holds if it was intervening
+        if self.key is None or self.decided == self.key:
+            self.sync_timer.cancel()
+            return
+        if time.monotonic() - (self.waiting_since or 0.0) < 0.99 * self.timeout_s:
+            return  # a stale timer event: this step's wait started since
+        if self.policy is not None:  # (else the timer fires again: the policy may still answer)
+            self.decide()  # operator did not answer: the core holds (and reports) if it was intervening
 
     # ------------------------------------------------------------ decision
     def sync_ready(self) -> bool:
-        return self.n_twists == self.n_flags and abs(self.twist_stamp - self.t_of_key) < 1e-6
+        return self.flag_since_obs and abs(self.twist_stamp - self.t_of_key) < 1e-6
 
     def try_decide(self):
         if self.key is None or self.decided == self.key:
@@ -119,6 +143,8 @@ class MuxNode(RlifNode):
         d = self.core.decide(self.policy, time.monotonic())
         ep, st = self.key
         self.decided = self.key
+        if self.sync:
+            self.sync_timer.cancel()
         self.pub.publish(T.pack_command(T.Command(ep, st, d.source, d.action), self.action_labels))
         self.counters["commands"] += 1
         self.counters[d.source.name.lower()] += 1

@@ -35,13 +35,18 @@ class SimOperatorNode(RlifNode):
         self.flag_pub = self.create_publisher(T.TELEOP_INTERVENING.msg_type, T.TELEOP_INTERVENING.name,
                                               T.TELEOP_INTERVENING.qos)
         self.twist_pub = self.create_publisher(T.TELEOP_TWIST.msg_type, T.TELEOP_TWIST.name, T.TELEOP_TWIST.qos)
-        self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation, T.OBSERVATION.qos)
-        self.create_subscription(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, self.on_policy, T.POLICY_ACTION.qos)
+        self.obs_sub = self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation,
+                                                T.OBSERVATION.qos)
+        self.policy_sub = self.create_subscription(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, self.on_policy,
+                                                   T.POLICY_ACTION.qos)
         self.on_events(self.on_event)
 
     def status(self):
         return {"strategy": self.cfg.operator.strategy, "expert": self.cfg.operator.expert,
                 "intervening": self.was_intervening}
+
+    def inputs_matched(self) -> bool:
+        return self.obs_sub.get_publisher_count() >= 1 and self.policy_sub.get_publisher_count() >= 1
 
     def on_event(self, e: T.Event):
         if e.kind == T.EventKind.EPISODE_START:

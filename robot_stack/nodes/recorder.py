@@ -47,6 +47,9 @@ class RecorderNode(RlifNode):
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.store = open_or_create_store(self.run_dir, self.cfg.cell.action_space)
         self.joiner = StepJoiner(len(self.action_labels))
+        # episodes below the store's count are committed: their events, replayed to a restarted
+        # recorder (events are transient-local), are not episodes to wait for
+        self.joiner.closed_below = self.store.n_episodes
         self.store_episode: int | None = None  # episode whose rows sit uncommitted in the store
         self.pending_ends: dict[int, tuple[dict, float]] = {}
         self.learner = {"updates_per_s": 0.0, "updates": 0}
@@ -67,15 +70,14 @@ class RecorderNode(RlifNode):
         self.create_timer(0.1, self.process)
 
     def status(self):
-        return {"n_rows": self.store.n_rows, "n_episodes": self.store.n_episodes,
-                "inputs_matched": self.inputs_matched()}
+        return {"n_rows": self.store.n_rows, "n_episodes": self.store.n_episodes}
 
     def inputs_matched(self) -> bool:
         """Our subscriptions see the clock's observations and the commands of the mux and the clock.
         The clock node waits for this (param wait_recorder) before its first step: DDS matching is
         per endpoint pair, and an observation missed at step 0 would leave the episode with a hole
-        (it is discarded, never committed). Seen: the cell's own subscriber count was reached by
-        other observers while ours was still unmatched, 11 observations lost."""
+        (it is discarded, never committed), and the cell's own subscriber count can be reached by
+        other observers while ours is still unmatched."""
         return self.obs_sub.get_publisher_count() >= 1 and self.cmd_sub.get_publisher_count() >= 2
 
     def on_observation(self, msg):
