@@ -5,6 +5,7 @@ Each target lives next to the code it measures and exposes `run(args) -> dict`:
   replay  -> learner/bench_replay.py  append rate, sample latency, reopen time
   learner -> learner/bench_learner.py SAC/RLPD updates/s vs a plain per-critic loop
   loop    -> robot_stack/bench_loop.py tick -> command applied over the real ROS graph
+  train   -> robot_stack/bench_train.py env steps/s in process vs over the graph (same learning)
 """
 from __future__ import annotations
 
@@ -19,16 +20,21 @@ TARGETS = {
     "replay": ("learner.bench_replay", "replay store: append rows/s, sample p50/p99, reopen 1M rows"),
     "learner": ("learner.bench_learner", "SAC/RLPD updates/s, batch 256, 10 critics, vs a per-critic loop"),
     "loop": ("robot_stack.bench_loop", "control loop over the ROS graph: tick -> command applied latency"),
+    "train": ("robot_stack.bench_train", "env steps/s of the same learning in process and over the graph"),
 }
+WITH_SET = ("train",)  # targets that take the run config's --set overrides
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="measure performance targets (sim, replay, learner, loop)")
+    p = sub.add_parser("bench", help="measure performance targets (sim, replay, learner, loop, train)")
     bsub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
     for name, (module, doc) in TARGETS.items():
         q = bsub.add_parser(name, help=doc)
         q.add_argument("--json", action="store_true", help="print one JSON object as the last line")
         q.add_argument("--quick", action="store_true", help="smaller sizes (smoke tests)")
+        if name in WITH_SET:
+            q.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                           help="config override (profile sim), on both sides")
         q.set_defaults(func=run, bench_module=module)
 
 
@@ -37,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         mod = importlib.import_module(args.bench_module)
     except ModuleNotFoundError as e:
         raise CliError(f"bench {args.what} is not available: {e}") from None
-    result = mod.run(quick=args.quick, progress=not args.json)
+    extra = {"sets": args.set} if args.what in WITH_SET else {}
+    result = mod.run(quick=args.quick, progress=not args.json, **extra)
     if args.json:
         emit_json(result)
     else:

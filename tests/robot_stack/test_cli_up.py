@@ -59,3 +59,16 @@ def test_bench_loop_quick_json():
     assert {"p50_ms", "p99_ms", "missed_deadlines", "rate_hz"} <= set(out)
     assert out["rate_hz"] == 10.0 and out["steps"] > 0 and 0 < out["p50_ms"] <= out["p99_ms"]
     assert out["at_100hz"]["steps"] > 0 and out["at_100hz"]["achieved_hz"] > 0
+
+
+def test_bench_train_quick_json_reports_both_sides_of_the_same_learning():
+    r = subprocess.run([*RLIF, "bench", "train", "--quick", "--json", *TINY], capture_output=True, text=True,
+                       timeout=400)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    ip, gr = out["inprocess_env_steps_per_s"], out["graph_env_steps_per_s"]
+    assert ip > 0 and gr > 0 and out["ratio"] == round(gr / ip, 3)
+    assert out["agent"]["hidden"] == [32, 32] and out["agent"]["utd"] == 1  # --set reached both sides
+    assert out["compose"] is True and out["graph"]["processes"] == 2  # control loop + learner
+    assert out["graph"]["faults"] == [] and out["graph"]["missed_deadlines"] == 0
+    assert out["graph"]["steps"] > 0 and out["inprocess"]["steps"] > 0
