@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if progress:
         progress.close()
     m = report.read_metrics(run_dir)
-    summary = {**report.summarize(m, tr.window), "run_dir": str(run_dir), "stopped": reason}
+    summary = {**report.summarize(m, tr.window, cfg.cell.control_hz), "run_dir": str(run_dir), "stopped": reason}
     if m:
         report.plot_curves(m, run_dir / "curves.png", tr.window)
     report.write_report(run_dir, summary, f"rlif train: {cfg.profile}", "rlif " + shlex.join(sys.argv[1:]))

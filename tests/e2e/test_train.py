@@ -40,6 +40,13 @@ def test_train_smoke_writes_the_run_folder(tmp_path):
     assert summary["env_steps"] >= 3 and 0.0 <= summary["intervention_rate"] <= 1.0
     for name in ("config.yaml", "metrics.csv", "curves.png", "report.md", "replay.zarr", "logs/cell.log"):
         assert (run_dir / name).exists(), name
+    assert "[fault]" not in r.stderr, r.stderr[-3000:]  # a fault printed means something is wrong
+    # the report leads with the three numbers a user looks for
+    lead = [line for line in (run_dir / "report.md").read_text().splitlines()[1:8] if line]
+    assert lead[0].startswith("**Autonomous success, last 3 episodes:")
+    assert lead[1].startswith("**Operator-driven share of steps:") and "in the first 3 episodes" in lead[1]
+    assert lead[2].startswith("**Operator time:") and summary["operator_minutes"] >= 0.0
+    assert summary["operator_minutes"] <= summary["control_minutes"] == round(summary["env_steps"] / 600.0, 2)
     assert latest_checkpoint(run_dir / "checkpoints") is not None  # written at the learner's shutdown
     with ReplayStore.open(run_dir / "replay.zarr", readonly=True) as store:
         assert store.n_episodes == 3
