@@ -1,4 +1,4 @@
-"""`rlif reference train|show`: the reference agent of the simulation protocol (learner.reference).
+"""`rlif reference train|show|report`: the reference agent of the simulation protocol (learner.reference).
 
 `train` runs RLPD with the task reward on the twin (no ROS), snapshots the actor, derives the
 three expert levels and writes one reference file (default: a new file in the run folder; the
@@ -34,6 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_run_dir_arg(t)
     add_json_arg(t)
     t.set_defaults(func=run_train)
+    r = s.add_parser("report", help="training curve and the value judge's behaviour (training.png, judge.md)")
+    r.add_argument("file", type=Path, nargs="?", default=None, help="reference file (default: the shipped one)")
+    r.add_argument("--out", type=Path, required=True, help="folder to write")
+    r.add_argument("--episodes", type=int, default=15, help="calibration episodes whose states the judge sees")
+    r.set_defaults(func=run_report)
     w = s.add_parser("show", help="what a reference file holds (levels, success, how it was made)")
     w.add_argument("file", type=Path, nargs="?", default=None, help="reference file (default: the shipped one)")
     add_json_arg(w)
@@ -89,4 +94,25 @@ def run_show(args: argparse.Namespace) -> int:
         for n, lv in (d["levels"] or {}).items():
             print(f"  level {n}: success {lv['success']:.0%} (target {lv['target']:.0%}) = snapshot at {lv['step']} env steps")
         print(f"  made by: {d['command']}")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from learner.reference import DEFAULT_FILE, ReferenceError, load
+    from learner.reference_report import write_report
+    from sim.cell import TwinCell
+    from sim.config import CellConfig
+
+    if args.episodes < 1:
+        raise CliError(f"--episodes {args.episodes}: must be >= 1", 2)
+    try:
+        ref = load(args.file)
+    except ReferenceError as e:
+        raise CliError(str(e), 1) from None
+    cell = TwinCell(CellConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ref.meta["cell"].items()}))
+    try:
+        files = write_report(ref, cell, args.out, args.episodes, source=str(args.file or DEFAULT_FILE.name))
+    finally:
+        cell.close()
+    print("wrote " + ", ".join(str(f) for f in files))
     return 0

@@ -42,6 +42,16 @@ def test_reference_show_prints_levels_and_command(ref_file):
     assert r.returncode == 1 and "rlif reference train" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_reference_report_writes_the_curve_and_the_judge_table(ref_file, tmp_path):
+    r = rlif("reference", "report", str(ref_file), "--out", str(tmp_path / "rep"), "--episodes", "2")
+    assert r.returncode == 0, r.stderr[-2000:]
+    md = (tmp_path / "rep" / "judge.md").read_text()
+    assert "| do nothing (zeros) |" in md and "| random |" in md and "flagged at 1.0%" in md
+    assert (tmp_path / "rep" / "training.png").stat().st_size > 0
+    r = rlif("reference", "report", str(ref_file), "--out", str(tmp_path / "x"), "--episodes", "0")
+    assert r.returncode == 2 and "--episodes" in r.stderr
+
+
 def test_experiment_smoke_json_files_and_resume(tmp_path, ref_file):
     args = [*TINY, "--set", f"operator.reference={ref_file}", "--run-dir", str(tmp_path)]
     r = rlif("experiment", *args, "--json")
