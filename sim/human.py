@@ -16,9 +16,10 @@ A tilt must last `persist_steps` steps and a misaligned peg `search_patience_ste
 gives a search about a second) before the person decides (force and a stall at once); after
 deciding they need a reaction delay (uniform in `reaction_steps`) before the spacemouse moves
 (the policy keeps driving meanwhile; if the peg drops into the hole meanwhile, they relax).
-Once in control they hold it until the situation is recovered (the peg in the hole, or seen
-within `release_tol_m` of it, upright, low force), at least `min_hold_steps`, at most
-`max_hold_steps`. While the peg is inserting (> 1 mm deep) only the force rule applies. With
+Once in control they correct and let go, as spacemouse operators do: they hold it until the
+situation is recovered (no visible error any more, and the peg either in the hole or at least
+`progress_m` closer to the inserted pose than when they took over), at least `min_hold_steps`,
+at most `max_hold_steps`. While the peg is inserting (> 1 mm deep) only the force rule applies. With
 probability `p_whim` per step they take over for no visible reason (reason "random", counted
 apart from the takeovers the policy caused).
 """
@@ -43,6 +44,7 @@ class HumanWatcher:
         self.bias = self.rng.normal(0.0, self.cfg.perception_m, 2)
         self._clear()
         self.hold = 0
+        self.dist0 = 0.0
 
     def _clear(self) -> None:
         self.runs = {r: 0 for r in REASONS}
@@ -58,10 +60,13 @@ class HumanWatcher:
         in_hole = float(info.get("insertion_depth_m", 0.0)) > IN_HOLE_M
         force = float(np.linalg.norm(np.asarray(obs[12:15], dtype=np.float64)))
         tilt = float(np.linalg.norm(np.asarray(obs[3:6], dtype=np.float64)))
-        self.history.append(lateral + max(0.0, seen[2] + self.cell_cfg.success_depth_m))
+        dist = lateral + max(0.0, seen[2] + self.cell_cfg.success_depth_m)  # to the inserted pose, m
+        self.history.append(dist)
         too_hard = force > c.force_frac * self.cell_cfg.max_force_n
+        beside = not in_hole and seen[2] < c.near_board_m and lateral > c.lateral_tol_m
         if intervening:                            # self.hold = steps already held
-            recovered = (in_hole or lateral < c.release_tol_m) and tilt < c.tilt_rad and not too_hard
+            visible_error = too_hard or tilt > c.tilt_rad or beside
+            recovered = not visible_error and (in_hole or self.dist0 - dist >= c.progress_m)
             if self.hold >= c.max_hold_steps or (self.hold >= c.min_hold_steps and recovered):
                 self.hold = 0
                 self._clear()                      # watches afresh from the hand-back
@@ -73,7 +78,7 @@ class HumanWatcher:
             if in_hole and reason != "force":
                 self.pending = None                # it went in while the hand was moving
             elif left <= 1:
-                return self._start(reason)
+                return self._start(reason, dist)
             else:
                 self.pending = (left - 1, reason)
                 return False, False, ""
@@ -83,7 +88,7 @@ class HumanWatcher:
         if not in_hole:
             if tilt > c.tilt_rad:
                 errors.add("tilt")
-            if seen[2] < c.near_board_m and lateral > c.lateral_tol_m:
+            if beside:
                 errors.add("misaligned")
             h = self.history
             if len(h) == h.maxlen and h[0] - h[-1] < c.progress_m:
@@ -96,14 +101,15 @@ class HumanWatcher:
             lo, hi = c.reaction_steps
             delay = int(self.rng.integers(lo, hi + 1))
             if delay == 0:
-                return self._start(decided)
+                return self._start(decided, dist)
             self.pending = (delay, decided)
             return False, False, ""
         if self.rng.random() < c.p_whim:
-            return self._start("random")
+            return self._start("random", dist)
         return False, False, ""
 
-    def _start(self, reason: str) -> tuple[bool, bool, str]:
+    def _start(self, reason: str, dist: float) -> tuple[bool, bool, str]:
+        self.dist0 = dist
         self.pending = None
         self.runs = {r: 0 for r in REASONS}
         self.hold = 1
