@@ -25,6 +25,7 @@ from robot_stack.cli.common import CliError, add_config_args, add_json_arg, emit
 BRIDGE = "franka_bridge"
 HEARTBEAT_WAIT_S = 3.0
 PUSH_MIN_N = 5.0  # push-test: a push is a |f_z| above this, N
+DISCOVERY_WAIT_S = 10.0  # push-test: wait this long for the driver's topics before listening, s
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -225,8 +226,12 @@ def run_push_test(args: argparse.Namespace) -> int:
 
     _say(args, f"push the peg tip UP by hand (as the board does, > {PUSH_MIN_N:.0f} N): f_z must read positive")
     with ros_node("rlif_push_test") as node:
-        node.create_subscription(ft.pose.msg_type, ft.pose.name, on_pose, ft.pose.qos)
-        node.create_subscription(ft.wrench.msg_type, ft.wrench.name, on_wrench, ft.wrench.qos)
+        subs = [node.create_subscription(ft.pose.msg_type, ft.pose.name, on_pose, ft.pose.qos),
+                node.create_subscription(ft.wrench.msg_type, ft.wrench.name, on_wrench, ft.wrench.qos)]
+        # discovery first (a fresh participant can take seconds on a busy machine), then the window
+        t_found = time.monotonic() + DISCOVERY_WAIT_S
+        while not all(sub.get_publisher_count() for sub in subs) and time.monotonic() < t_found:
+            time.sleep(0.05)
         t_end = time.monotonic() + args.seconds
         while time.monotonic() < t_end:
             time.sleep(0.2)
