@@ -189,12 +189,14 @@ def _run_one(args: tuple) -> dict:
 def run_experiment(spec: Spec, cfgs: Configs, run_dir: Path, workers: int = 1,
                    on_cell_start: Callable[[str, bool], None] | None = None,
                    progress: Callable[[int], None] | None = None,
-                   on_cell_done: Callable[[str, dict], None] | None = None) -> tuple[dict[str, dict], list[dict]]:
+                   on_cell_done: Callable[[str, dict], None] | None = None,
+                   finished_only: bool = False) -> tuple[dict[str, dict], list[dict]]:
     """Expert baselines, then every cell not already finished in `run_dir/cells/`.
 
-    Returns ({level: expert result}, [cell results in `spec.cells()` order]).
+    Returns ({level: expert result}, [cell results in `spec.cells()` order]). `finished_only`:
+    run nothing, return what is finished (a partial table of a grid still running).
     """
-    from learner.experiment_runner import run_cells
+    from learner.experiment_runner import finished_cells, run_cells
     from learner.experiment_eval import expert_eval
     from learner.experiment_cell import cell_factory
 
@@ -205,9 +207,12 @@ def run_experiment(spec: Spec, cfgs: Configs, run_dir: Path, workers: int = 1,
         fp = fingerprint(spec, cfgs, "expert", level, 0)
         path = cells_dir / f"expert-{level}.json"
         res = load_done(path, fp)
-        if res is None:
+        if res is None and not finished_only:
             res = dict(expert_eval(cell_factory("expert"), cfgs, level, spec), fingerprint=fp)
             write_json(path, res)
-        experts[level] = res
+        if res is not None:
+            experts[level] = res
+    if finished_only:
+        return experts, finished_cells(spec, cfgs, Path(run_dir))
     results = run_cells(spec, cfgs, Path(run_dir), workers, on_cell_start, progress, on_cell_done)
     return experts, results

@@ -165,12 +165,14 @@ def table_md(rows: list[dict], experts: dict[str, dict]) -> list[str]:
     return lines
 
 
-def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results: list[dict], command: str) -> Path:
+def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results: list[dict], command: str,
+                 note: str = "") -> Path:
     from learner.experiment_targets import check_targets
 
     rows = aggregate(results)
     ex = expert_rows(experts)
     lines = ["# Experiment: RLIF vs HG-DAgger vs DAgger vs BC", "", f"Command: `{command}`", "",
+             *([f"**{note}**", ""] if note else []),
              f"Budget: {spec_d['steps']} online env steps per cell after {spec_d['demo_episodes']} expert demo "
              f"episodes. Final actor: {spec_d['held_out_episodes']} held-out episodes (deterministic; "
              f"{spec_d['sampled_episodes']} with sampled actions), {spec_d['shifted_episodes']} on the shifted cell, "
@@ -206,9 +208,10 @@ def summary_json(experts: dict[str, dict], results: list[dict]) -> dict:
                        "env_steps": r["env_steps"], "wall_s": r["wall_s"]} for r in results]}
 
 
-def write_all(run_dir: Path, spec_d: dict, experts: dict[str, dict], results: list[dict], command: str) -> list[Path]:
+def write_all(run_dir: Path, spec_d: dict, experts: dict[str, dict], results: list[dict], command: str,
+              note: str = "") -> list[Path]:
     run_dir = Path(run_dir)
     write_csv(results, run_dir / "results.csv")
     plot(results, experts, run_dir / "curves.png")
-    write_report(run_dir, spec_d, experts, results, command)
+    write_report(run_dir, spec_d, experts, results, command, note)
     return [run_dir / n for n in ("results.csv", "curves.png", "report.md")]

@@ -75,6 +75,20 @@ def run_cells(spec, cfgs, run_dir: Path, workers: int = 1,
     return [done[cell_key(*c)] for c in order]
 
 
+def finished_cells(spec, cfgs, run_dir: Path) -> list[dict]:
+    """The cells of `spec` already finished in `run_dir` (matching fingerprints), in run order."""
+    done: dict[str, dict] = {}
+    for m, e, s in spec.cells():  # rlif comes before rlif-random in every seed
+        dep = done.get(cell_key("rlif", e, s)) if m == "rlif-random" else None
+        if m == "rlif-random" and dep is None:
+            continue
+        c = cell_configs(cfgs, m, dep)
+        res = load_done(Path(run_dir) / "cells" / f"{cell_key(m, e, s)}.json", fingerprint(spec, c, m, e, s))
+        if res is not None:
+            done[cell_key(m, e, s)] = res
+    return list(done.values())
+
+
 def _run_pool(pending, job, workers, on_cell_start, finish, skip_finished) -> None:
     running: dict = {}
     error: BaseException | None = None

@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="episodes of each final set per cell (held-out, sampled, shifted, deployment); default: "
                         "the preset's")
     p.add_argument("--workers", type=int, default=1, help="cells run in this many parallel processes (default 1)")
+    p.add_argument("--report-only", action="store_true",
+                   help="run nothing: write the report from the cells already finished in --run-dir (a partial "
+                        "table of a grid still running)")
     p.add_argument("--profile", default="sim", help="launch profile for the cell/operator/agent config")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="config override, repeatable (wins over the preset)")
@@ -95,8 +98,19 @@ def run(args: argparse.Namespace) -> int:
     print(f"rlif experiment: {len(cells)} cells ({', '.join(spec.methods)} x {', '.join(spec.experts)} x seeds "
           f"{','.join(map(str, spec.seeds))}), {spec.steps} env steps each, {args.workers} worker(s); "
           f"run folder {run_dir}", file=sys.stderr, flush=True)
-    experts, results = _run_with_progress(spec, cfgs, run_dir, cells, args.quiet, args.workers)
-    files = write_all(run_dir, asdict(spec), experts, results, command)
+    if args.report_only:
+        from learner.experiment import run_experiment
+
+        experts, results = run_experiment(spec, cfgs, run_dir, finished_only=True)
+        if not results:
+            raise CliError(f"no finished cells with these settings in {run_dir}", 1)
+        print(f"rlif experiment: report of {len(results)} of {len(cells)} cells (the rest not finished)",
+              file=sys.stderr)
+    else:
+        experts, results = _run_with_progress(spec, cfgs, run_dir, cells, args.quiet, args.workers)
+    note = (f"Partial: {len(results)} of {len(cells)} cells finished when this report was written."
+            if len(results) < len(cells) else "")
+    files = write_all(run_dir, asdict(spec), experts, results, command, note)
     if args.json:
         emit_json(summary_json(experts, results))
     else:

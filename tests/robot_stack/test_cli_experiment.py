@@ -69,6 +69,14 @@ def test_experiment_smoke_json_files_and_resume(tmp_path, ref_file):
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path / "cells" / "bc-mid-s0.json").stat().st_mtime_ns == before
     assert "hg-dagger" in r.stdout and "held-out" in r.stdout
+    (tmp_path / "cells" / "bc-mid-s0.json").unlink()  # a grid still running: report what is finished
+    r = rlif("experiment", *args, "--report-only", "--json")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert [m["method"] for m in json.loads(r.stdout.strip().splitlines()[-1])["methods"]] == ["rlif", "hg-dagger"]
+    assert "Partial: 2 of 3 cells" in (tmp_path / "report.md").read_text()
+    assert not (tmp_path / "cells" / "bc-mid-s0.json").exists()  # nothing was run
+    r = rlif("experiment", *args[:-2], "--run-dir", str(tmp_path / "empty"), "--report-only")
+    assert r.returncode == 1 and "no finished cells" in r.stderr
 
 
 def test_experiment_rejects_bad_input_clearly(tmp_path):
