@@ -8,9 +8,14 @@ temperature step, starting from numpy batches (host -> torch conversion included
 - "baseline_updates_per_s": the plain way: 10 separate `nn.Sequential` critics (Linear,
   LayerNorm, ReLU) called in a Python loop, default `torch.optim.Adam`, a per-parameter soft
   update loop, `.item()` per metric.
-CPU with torch's default thread count (all cores), or CUDA when present. Numbers are noisy on a
-shared machine (and OpenMP threads collapse under oversubscription): the variants are
-interleaved in rounds, the median round is reported, with the 1-minute load average.
+- "graph*": `agent.cuda_graph` (learner/sac_graph.py): one CUDA graph replay per update, metrics
+  read back every 100 updates; without CUDA the same code runs eagerly (`graph_captured` false).
+- "matmul_floor_updates_per_s": only the update's matmuls (same shapes, same BLAS), i.e. what no
+  fp32 implementation of these FLOPs can beat; `matmul_floor_speedup` bounds every fp32 speed-up.
+CPU with torch's default thread count (all cores), or CUDA when present (`device`,
+`device_name`). Numbers are noisy on a shared machine (and OpenMP threads collapse under
+oversubscription): the variants are interleaved in rounds, the median round is reported, with
+the 1-minute load average.
 """
 from __future__ import annotations
 
@@ -105,33 +110,80 @@ def _rate(update, batches: list, n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def _variant(name: str, batches, warm: int) -> tuple[str, object]:
+# name -> AgentConfig fields. graph*: agent.cuda_graph (one CUDA graph replay per update on CUDA;
+# without CUDA the same update code runs eagerly), metrics read back every READBACK updates.
+READBACK = 100
+VARIANTS = {
+    "eager": {},
+    "compiled": {"compile": True},
+    "compiled_bf16": {"compile": True, "matmul_dtype": "bf16"},
+    "graph": {"cuda_graph": True, "metrics_every": READBACK},
+    "graph_compiled": {"cuda_graph": True, "metrics_every": READBACK, "compile": True},
+}
+BF16 = ("compiled_bf16",)  # not the precision of the plain loop: never the headline figure
+
+
+def _variant(name: str, batches, warm: int) -> tuple[str, object, float]:
     from learner.agent import make_agent
 
-    kw = {"eager": {}, "compiled": {"compile": True}, "compiled_bf16": {"compile": True, "matmul_dtype": "bf16"}}[name]
-    cfg = AgentConfig(n_critics=N_CRITICS, hidden=HIDDEN, batch_size=BATCH, utd=1, device="auto", **kw)
+    cfg = AgentConfig(n_critics=N_CRITICS, hidden=HIDDEN, batch_size=BATCH, utd=1, device="auto", **VARIANTS[name])
     agent = make_agent(cfg, OBS, ACT, seed=0)
     t0 = time.perf_counter()
-    _rate(agent.update, batches, warm)  # includes torch.compile's one-off compilation
+    _rate(agent.update, batches, warm)  # includes torch.compile's compilation and graph capture
     return name, agent, time.perf_counter() - t0
+
+
+def matmul_floor(device: torch.device, n: int = 20) -> float:
+    """Updates/s of the matmuls of one update ALONE (same shapes, same BLAS, nothing else): the
+    ceiling of any fp32 implementation with these FLOPs, ~1.9 GFLOP per update."""
+    e, h, i = N_CRITICS, HIDDEN[0], OBS + ACT
+    r = lambda *s: torch.randn(*s, device=device)  # noqa: E731
+    x, w1, w2, w3 = r(BATCH, i), r(e, i, h), r(e, h, h), r(e, h, 1)
+    h1, g, g3 = r(e, BATCH, h), r(e, BATCH, h), r(e, BATCH, 1)
+    a1, a2, a3, ao, ah, ag = r(OBS, h), r(h, h), r(h, 2 * ACT), r(BATCH, OBS), r(BATCH, h), r(BATCH, 2 * ACT)
+
+    def critic(k: int, wgrad: bool, dx: bool, bwd: bool = True) -> None:
+        torch.matmul(x, w1[:k]), torch.bmm(h1[:k], w2[:k]), torch.bmm(h1[:k], w3[:k])
+        if not bwd:
+            return
+        torch.bmm(g3, w3.transpose(1, 2)), torch.bmm(g, w2.transpose(1, 2))
+        if wgrad:
+            torch.bmm(h1.transpose(1, 2), g3), torch.bmm(h1.transpose(1, 2), g), torch.matmul(x.t(), g)
+        if dx:
+            torch.bmm(g, w1.transpose(1, 2))
+
+    def actor(bwd: bool) -> None:
+        ao @ a1, ah @ a2, ah @ a3
+        if bwd:
+            ag @ a3.t(), ah.t() @ ag, ah @ a2.t(), ah.t() @ ah, ao.t() @ ah
+
+    def update(_=None) -> None:
+        actor(False), critic(2, False, False, bwd=False), critic(e, True, False)  # critic step
+        actor(True), critic(e, False, True)  # actor step: gradient to the action only
+
+    _rate(update, [None], 3)
+    return _rate(update, [None], n)
 
 
 def run(quick: bool = False, progress: bool = True) -> dict:
     """Median-of-rounds updates/s per variant; `updates_per_s` = fastest fp32 variant.
 
-    Variants: eager (batched ensemble, no compile), compiled (torch.compile, fp32), and
-    compiled_bf16 (bf16 matmuls via autocast: NOT the same precision as the plain loop, reported
-    separately). `--quick`: eager only, a few updates.
+    Variants (VARIANTS): eager (batched ensemble), compiled (torch.compile'd losses, fp32),
+    compiled_bf16 (bf16 matmuls via autocast: NOT the precision of the plain loop, reported
+    separately), graph and graph_compiled (agent.cuda_graph: captured on CUDA, the same code
+    eagerly elsewhere; `graph_captured` says which). Also `matmul_floor_updates_per_s`: the
+    update's matmuls alone. `--quick`: eager and graph, a few updates.
     """
     batches = _batches(8, np.random.default_rng(0))
-    names = ["eager"] if quick else ["eager", "compiled", "compiled_bf16"]
+    names = ["eager", "graph"] if quick else list(VARIANTS)
     warm, n, rounds = (2, 5, 1) if quick else (10, 40, 5)
     agents, compile_s = {}, {}
     for name in names:
         if progress:
             print(f"warming up {name} ...", file=sys.stderr)
         _, agents[name], compile_s[name] = _variant(name, batches, warm)
-    plain = PlainSAC(agents["eager"].device)
+    device = agents["eager"].device
+    plain = PlainSAC(device)
     _rate(plain.update, batches, warm)
     rates: dict[str, list[float]] = {k: [] for k in [*names, "plain"]}
     for r in range(rounds):  # interleave so load changes on a shared machine hit every side
@@ -141,8 +193,9 @@ def run(quick: bool = False, progress: bool = True) -> dict:
         if progress:
             print(f"round {r + 1}/{rounds}: " + ", ".join(f"{k} {v[-1]:.1f}/s" for k, v in rates.items()),
                   file=sys.stderr)
+    floor = matmul_floor(device, 5 if quick else 40)
     med = {k: float(np.median(v)) for k, v in rates.items()}
-    best = max((k for k in names if k != "compiled_bf16"), key=lambda k: med[k])
+    best = max((k for k in names if k not in BF16), key=lambda k: med[k])
     b = med["plain"]
     out = {"updates_per_s": round(med[best], 2), "baseline_updates_per_s": round(b, 2),
            "speedup": round(med[best] / b, 3) if b > 0 else math.nan, "best_fp32_variant": best}
@@ -150,10 +203,31 @@ def run(quick: bool = False, progress: bool = True) -> dict:
         out[f"{k}_updates_per_s"] = round(med[k], 2)
         out[f"{k}_speedup"] = round(med[k] / b, 3) if b > 0 else math.nan
         out[f"{k}_warmup_s"] = round(compile_s[k], 1)
-    out.update({"device": str(agents["eager"].device), "threads": torch.get_num_threads(),
+    graphed = agents["graph"]._graphed
+    out.update({"matmul_floor_updates_per_s": round(floor, 2),
+                "matmul_floor_speedup": round(floor / b, 3) if b > 0 else math.nan,
+                "graph_captured": bool(graphed.use_graph and graphed._graph is not None),
+                "graph_metrics_every": READBACK,
+                "device": str(device), "device_name": _device_name(device), "torch": torch.__version__,
+                "cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
                 "batch": BATCH, "n_critics": N_CRITICS, "obs_dim": OBS, "action_dim": ACT,
                 "updates_per_round": n, "rounds": rounds, "load_avg_1min": round(_load(), 2)})
     return out
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
 
 
 def _load() -> float:
