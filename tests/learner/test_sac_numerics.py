@@ -148,3 +148,22 @@ def test_graph_mode_rejects_bad_batches_like_the_default():
 def test_metrics_every_is_validated():
     with pytest.raises(ValueError, match="metrics_every"):
         AgentConfig(metrics_every=0).validate()
+
+
+def test_a_graph_agents_checkpoint_resumes_exactly_in_either_mode(tmp_path):
+    from learner.checkpoint import load_checkpoint, save_checkpoint
+
+    n, obs, act, kw = CASES["small"]
+    batches = [batch(32, 100 + i) for i in range(4)]
+    ref = make_agent(AgentConfig(device="cpu", **kw), obs, act, seed=3)
+    ref_metrics = [ref.update(b) for b in batches]
+    ref_digest = digest(ref, [])  # (once: the digest's act() advances the generator)
+    g = make_agent(AgentConfig(device="cpu", cuda_graph=True, **kw), obs, act, seed=3)
+    for b in batches[:2]:
+        g.update(b)
+    save_checkpoint(tmp_path, g)
+    for mode in ({}, {"cuda_graph": True}):
+        resumed = make_agent(AgentConfig(device="cpu", **kw, **mode), obs, act, seed=99)  # other init
+        load_checkpoint(tmp_path, resumed)
+        m = [resumed.update(b) for b in batches[2:]]
+        assert m == ref_metrics[2:] and digest(resumed, []) == ref_digest, mode
