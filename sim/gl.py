@@ -21,6 +21,7 @@ LIBS = {"egl": ("libEGL.so.1", "libEGL.so"), "osmesa": ("libOSMesa.so.8", "libOS
 FIX = ("camera frames need OpenGL: apt-get install -y libegl1 (headless, MUJOCO_GL=egl) or libosmesa6 "
        "(MUJOCO_GL=osmesa); the physics runs without it")
 
+REASON_VAR = "RLIF_NO_GL_REASON"
 PROBLEM: str = ""  # why this process cannot render ("" = it may)
 
 
@@ -43,8 +44,8 @@ def choose() -> str:
     """Set MUJOCO_GL for this process (call before importing mujoco); returns the backend."""
     global PROBLEM
     asked = os.environ.get("MUJOCO_GL", "").strip().lower()
-    if asked in OFF:
-        PROBLEM = f"rendering is disabled (MUJOCO_GL={asked})"
+    if asked in OFF:  # a parent process may have decided it, and said why (inherited)
+        PROBLEM = os.environ.get(REASON_VAR) or f"rendering is disabled (MUJOCO_GL={asked})"
         return "disable"
     if not sys.platform.startswith("linux"):
         return asked
@@ -61,6 +62,7 @@ def choose() -> str:
     else:
         return asked
     os.environ["MUJOCO_GL"] = "disable"
+    os.environ[REASON_VAR] = PROBLEM  # child processes (graph nodes) inherit the decision and the reason
     return "disable"
 
 
