@@ -4,7 +4,7 @@ Launches cell (twin, wall clock) + actor + mux as separate processes, at 10 Hz a
 for a fixed number of steps each, and reads the cell's own measurement (monotonic time from
 publishing an observation to applying the matching command) from its status heartbeat.
 The actor runs a freshly initialised policy from a weights file: latency does not depend on
-what the weights are. Targets (DESIGN.md): p99 < 5 ms at 10 Hz; 100 Hz without missed deadlines.
+what the weights are. Targets (docs/architecture.md): p99 < 5 ms at 10 Hz; 100 Hz without missed deadlines.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The topic contract (DESIGN.md "ROS 2 graph"): every topic's name, type, QoS and packing.
+"""The topic contract (docs/architecture.md "The graph (robot_stack)"): every topic's name, type, QoS and packing.
 
 Nothing else in the project hard-codes a topic name or a QoS: nodes take `TopicSpec`s from here
 and use `pack_*` / `unpack_*` to go between messages and the small dataclasses below.

@@ -1,4 +1,4 @@
-"""`rlif bench WHAT --json`: measure the DESIGN.md targets (never asserted in tests).
+"""`rlif bench WHAT --json`: measure the targets of docs/architecture.md (never asserted in tests).
 
 Each target lives next to the code it measures and exposes `run(args) -> dict`:
   sim     -> sim/bench.py             twin speed in-process (real-time factor)

@@ -1,4 +1,4 @@
-"""FrankaCore: the real cell's math, no rclpy (DESIGN.md "The cell contract", "Safety and faults").
+"""FrankaCore: the real cell's math, no rclpy (docs/architecture.md "The cell contract", "Safety and faults").
 
 The bridge node feeds it franka_ros2's state (`on_pose`, `on_wrench`, `on_joints`, times in s)
 and asks it for observations and targets. It has the twin's cell methods (`apply`, `hold`), so

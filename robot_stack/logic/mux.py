@@ -1,4 +1,4 @@
-"""Who drives: the mux's decision for one control step, with DESIGN.md's safety rules.
+"""Who drives: the mux's decision for one control step, with the safety rules of docs/architecture.md.
 
 Pure logic (no rclpy); the mux node feeds it messages and publishes its decisions.
 

@@ -1,4 +1,4 @@
-"""The supervisor: a FastAPI app + web dashboard to watch and steer a run (DESIGN.md "Supervisor").
+"""The supervisor: a FastAPI app + web dashboard to watch and steer a run (docs/architecture.md "The graph (robot_stack)").
 
 Pieces (each its own module):
 - `state.SupervisorState`: ROS-free, thread-safe core fed by the graph (heartbeats, events,

@@ -1,6 +1,6 @@
 """The real graph on localhost: node processes launched like `rlif up`, a probe participant.
 
-Faults of DESIGN.md "Safety and faults": takeover within one tick, silent teleop while
+Faults of docs/architecture.md "Safety and faults": takeover within one tick, silent teleop while
 intervening -> hold + fault (never a silent hand-back), actor killed -> hold then recovery,
 NaN policy action -> hold, e-stop -> hold until cleared. The twin's nodes run composed in one
 process (`graph.compose`, as `launch/sim.yaml` has it) unless a test needs a node of its own
