@@ -13,7 +13,7 @@ invisible to them. They react to visible, persistent errors:
 - `stalled`: the tip got less than `progress_m` closer to the inserted pose over `stall_steps`.
 
 A tilt must last `persist_steps` steps and a misaligned peg `search_patience_steps` (a person
-gives a search about a second) before the person decides (force and a stall at once); after
+gives a search about two seconds) before the person decides (force and a stall at once); after
 deciding they need a reaction delay (uniform in `reaction_steps`) before the spacemouse moves
 (the policy keeps driving meanwhile; if the peg drops into the hole meanwhile, they relax).
 Once in control they correct and let go, as spacemouse operators do: they hold it until the
