@@ -4,7 +4,7 @@ Columns are written by the recorder node (`robot_stack.nodes.recorder.METRIC_COL
 `report.md` leads with the three numbers a user looks for: autonomous success over the last
 window, the operator-driven share of steps in the first vs the last window, and the operator's
 time (operator-driven steps at the cell's control rate: what a person at the real cell would
-have spent driving).
+have spent driving). With episode videos (`train.video_every`) it links the latest ones.
 """
 from __future__ import annotations
 
@@ -113,6 +113,18 @@ def write_report(run_dir: Path, summary: dict, title: str, command: str) -> Path
               "`autonomous` = no operator step in the episode; operator and control minutes count control",
               "steps at the cell's rate (the twin runs faster than that). Curves: `curves.png`; per-episode",
               "rows: `metrics.csv`."]
+    lines += video_lines(run_dir)
     path = Path(run_dir) / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def video_lines(run_dir: Path, n: int = 3) -> list[str]:
+    """Links (relative to the run folder) to the latest `n` episode videos, or nothing."""
+    from sim.video import latest_videos
+
+    found = latest_videos(run_dir, n)
+    if not found:
+        return []
+    links = ", ".join(f"[{p.stem}](videos/{p.name})" for p in found)
+    return ["", f"Latest episode videos (driver shown on every frame): {links}"]

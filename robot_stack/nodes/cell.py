@@ -32,6 +32,7 @@ from robot_stack import topics as T
 from robot_stack.logic.episode import EpisodeBook
 from robot_stack.logic.pacing import UtdGate
 from robot_stack.nodes.base import RlifNode
+from sim.contract import episode_seed
 
 RETRY_S = 0.05  # accelerated clock: re-check what holds a step that no message announces, s
 
@@ -111,7 +112,7 @@ class CellNode(RlifNode):
 
     # ------------------------------------------------------------ episodes
     def start_episode(self):
-        self.obs, info = self.cell.reset(seed=self.cfg.train.seed * 100003 + self.episode)
+        self.obs, info = self.cell.reset(seed=episode_seed(self.cfg.train.seed, self.episode))
         self.book.start(self.episode)
         extra = {"hole_offset_m": np.asarray(info.get("hole_offset_m", [0.0, 0.0])).tolist()}  # twin only
         self.publish_event(T.EventKind.EPISODE_START, episode=self.episode, sim=extra)

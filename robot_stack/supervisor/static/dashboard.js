@@ -132,5 +132,22 @@ function connect() {
   });
 }
 
+async function loadVideos() {  // the latest episode videos (train.video_every), newest first
+  try {
+    const r = await fetch("/api/videos");
+    if (!r.ok) return;
+    const vids = (await r.json()).videos;
+    if (!vids.length) return;
+    $("videos").replaceChildren(...vids.map((v) => {
+      const li = document.createElement("li"), a = document.createElement("a");
+      a.href = v.url; a.target = "_blank"; a.textContent = `episode ${v.episode}`;
+      li.append(a);
+      return li;
+    }));
+  } catch (e) { /* the next poll tries again */ }
+}
+
 renderCharts();
 connect();
+loadVideos();
+setInterval(loadVideos, 10000);
