@@ -1,6 +1,6 @@
 """Run configuration: one frozen dataclass per component, composed into `RunConfig`.
 
-How a run's config is built (DESIGN.md "Runs, config, CLI"):
+How a run's config is built (docs/architecture.md "Config"):
 1. every component dataclass has runnable defaults (the *base*);
 2. a profile `launch/NAME.yaml` may `extends:` another profile and gives only overrides
    under `config:` (a profile is base + overrides, never a copy);
@@ -69,6 +69,13 @@ class TrainConfig:
     seed: int = _f(0, "seed of every random source in the run", ge=0)
     checkpoint_every: int = _f(1000, "learner updates between checkpoints", ge=1)
     weights_every_s: float = _f(5.0, "learner publishes policy weights this often, s", gt=0)
+    logger: Literal["none", "tensorboard", "wandb"] = _f(
+        "none", "metrics also go to: tensorboard (RUN/tensorboard/) or wandb (offline, RUN/wandb/); --logger")
+    wandb_project: str = _f("rlif-cell", "W&B project name of the offline runs (`wandb sync` uploads them later)")
+    log_every_updates: int = _f(100, "learner: log the mean of its update metrics over this many updates", ge=1)
+    record_mcap: bool = _f(False, "record every /rlif topic (and the Franka state) to RUN/mcap/*.mcap; --record-mcap")
+    mcap_rotate_mb: float = _f(512.0, "start a new MCAP file when the current one reaches this size, MB", gt=0)
+    video_every: int = _f(0, "an mp4 of every Nth episode in RUN/videos/ with the driver shown (0: none)", ge=0)
 
     def validate(self) -> None:
         _check(self.episodes > 0, "train.episodes", "must be > 0")

@@ -8,7 +8,8 @@ Profiles list their graph nodes under `nodes:` and a default `operator:`; the op
 A two-machine profile lists the graph's nodes that run on the other machine under `remote:`
 (e.g. robot-pc: recorder, learner on a GPU box): the clock node then waits for them too.
 The clock's first step also waits for the local actor, mux and operator to report their inputs
-matched (param `wait_for`).
+matched (param `wait_for`). Where the recorder runs, `train.record_mcap` adds the `mcap_recorder`
+node and `train.video_every` the `video` node (each in its own process; the clock waits for them).
 With `graph.compose` on the twin (launch/sim.yaml), the control loop's nodes (cell, actor, mux,
 operator, recorder) are in group `control`: the launcher runs them as one process with one
 EventsExecutor: no process switch and
@@ -74,6 +75,9 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
         specs.append(NodeSpec("operator"))
     elif operator in ("spacemouse", "keyboard"):
         specs.append(NodeSpec("teleop", {"device": operator}))
+    if "recorder" in names:  # the outputs for outside tools live with the run's store
+        specs += [NodeSpec(n) for n, on in (("mcap_recorder", cfg.train.record_mcap),
+                                             ("video", cfg.train.video_every > 0)) if on]
     set_observers(specs, extra=sum(r in OBSERVERS for r in remote))
     local = [s.name for s in specs]
     for s in specs:
@@ -87,7 +91,7 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
 
 
 CAMERA_HZ = 2.0  # twin camera frames for the dashboard, Hz (a render costs a few ms)
-WAIT_FOR = ("actor", "mux", "operator")  # the clock's first step waits for their inputs_matched
+WAIT_FOR = ("actor", "mux", "operator", "mcap_recorder", "video")  # the clock's first step waits for these
 COMPOSED = ("actor", "mux", "operator", "recorder", "cell")  # the control loop; the clock is built last
 GROUP = "control"
 
@@ -105,7 +109,7 @@ def compose(specs: list[NodeSpec]) -> list[NodeSpec]:
     return [*members, *rest]
 
 
-OBSERVERS = ("actor", "mux", "recorder", "operator", "supervisor")  # nodes subscribing `observation`
+OBSERVERS = ("actor", "mux", "recorder", "operator", "supervisor", "mcap_recorder")  # nodes subscribing `observation`
 
 
 def set_observers(specs: list[NodeSpec], extra: int = 0) -> None:

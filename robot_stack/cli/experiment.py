@@ -16,6 +16,7 @@ from dataclasses import asdict
 
 from robot_stack import config as cfgmod
 from robot_stack.cli.common import CliError, add_json_arg, add_run_dir_arg, emit_json, new_run_dir, print_table
+from robot_stack.cli.outputs import add_logger_arg, check_packages, output_sets
 
 
 def _csv(kind):
@@ -51,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="config override, repeatable (wins over the preset)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_logger_arg(p)
     add_run_dir_arg(p)
     add_json_arg(p)
     p.set_defaults(func=run)
@@ -86,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     spec = _spec(args)
     if args.workers < 1:
         raise CliError(f"--workers {args.workers}: must be >= 1", 2)
-    cfg = cfgmod.resolve(args.profile, _preset_sets(args.preset) + list(args.set))
+    cfg = cfgmod.resolve(args.profile, _preset_sets(args.preset) + list(args.set) + output_sets(args))
+    check_packages(cfg)  # the logger's package, before the run folder is written
     if cfg.cell.kind != "twin":
         raise CliError(f"rlif experiment runs on the twin; the profile has cell.kind={cfg.cell.kind!r}", 2)
     _check_reference(cfg)
@@ -107,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"rlif experiment: report of {len(results)} of {len(cells)} cells (the rest not finished)",
               file=sys.stderr)
     else:
-        experts, results = _run_with_progress(spec, cfgs, run_dir, cells, args.quiet, args.workers)
+        experts, results = _run_with_progress(spec, cfgs, run_dir, cells, args.quiet, args.workers,
+                                              _cell_logger(cfg, run_dir))
     note = (f"Partial: {len(results)} of {len(cells)} cells finished when this report was written."
             if len(results) < len(cells) else "")
     files = write_all(run_dir, asdict(spec), experts, results, command, note)
@@ -142,7 +146,16 @@ def _check_reference(cfg) -> None:
         raise CliError(str(e), 1) from None
 
 
-def _run_with_progress(spec, cfgs, run_dir, cells, quiet: bool, workers: int = 1):
+def _cell_logger(cfg, run_dir):
+    """on_cell_done callback logging each finished cell to train.logger (None for none)."""
+    if cfg.train.logger == "none":
+        return None
+    from learner.experiment_log import log_cell
+
+    return lambda key, res: log_cell(cfg.train.logger, run_dir, key, res, cfg.train.wandb_project)
+
+
+def _run_with_progress(spec, cfgs, run_dir, cells, quiet: bool, workers: int = 1, log_cell=None):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
         TimeRemainingColumn
@@ -150,12 +163,14 @@ def _run_with_progress(spec, cfgs, run_dir, cells, quiet: bool, workers: int = 1
     from learner.experiment import run_experiment
 
     if quiet:
-        return run_experiment(spec, cfgs, run_dir, workers=workers)
+        return run_experiment(spec, cfgs, run_dir, workers=workers, on_cell_done=log_cell)
     if workers > 1:  # cells run in other processes: report each as it finishes
         def done(key: str, res: dict) -> None:
             ho = res.get("final", {}).get("held_out", {}).get("success", float("nan"))
             print(f"[experiment] {key}: {'skipped (done)' if res.get('skipped') else 'finished'}, held-out success "
                   f"{ho:.0%}, {res.get('wall_s', 0):.0f} s", file=sys.stderr, flush=True)
+            if log_cell is not None:
+                log_cell(key, res)
         return run_experiment(spec, cfgs, run_dir, workers=workers, on_cell_done=done)
     cols = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("env steps"),
             TimeElapsedColumn(), TimeRemainingColumn())
@@ -173,6 +188,7 @@ def _run_with_progress(spec, cfgs, run_dir, cells, quiet: bool, workers: int = 1
             state["cell_steps"] += steps
             prog.update(task, completed=state["base"] + min(spec.steps, state["cell_steps"]))
 
-        out = run_experiment(spec, cfgs, run_dir, on_cell_start=on_cell_start, progress=progress)
+        out = run_experiment(spec, cfgs, run_dir, on_cell_start=on_cell_start, progress=progress,
+                             on_cell_done=log_cell)
         prog.update(task, completed=len(cells) * spec.steps, description="done")
     return out

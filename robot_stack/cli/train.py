@@ -13,6 +13,7 @@ import threading
 from robot_stack import report
 from robot_stack.cli.common import add_json_arg, add_run_dir_arg, emit_json, new_run_dir, print_table
 from robot_stack.cli.common import CliError
+from robot_stack.cli.outputs import add_logger_arg, add_mcap_arg, output_sets, preflight
 from robot_stack.plan import OPERATORS, committed_episodes
 
 
@@ -28,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--serve", action="store_true", help="also run the supervisor dashboard (prints its URL)")
     p.add_argument("--port", type=int, default=None, help="dashboard port (default supervisor.port)")
+    add_logger_arg(p)
+    add_mcap_arg(p)
     add_run_dir_arg(p)
     add_json_arg(p)
     p.set_defaults(func=run)
@@ -43,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         sets.append(f"train.episodes={args.episodes}")
     if args.target_success is not None:
         sets.append(f"train.target_success={args.target_success}")
+    sets += output_sets(args)
+    preflight(args.profile, sets, args.run_dir, args.resume)  # before anything is written
     run_dir = new_run_dir(args.run_dir, args.profile)
     prof, cfg = prepare_run(args.profile, sets, run_dir, args.resume)
     tr = cfg.train

@@ -6,6 +6,7 @@ import sys
 import time
 
 from robot_stack.cli.common import add_run_dir_arg, new_run_dir
+from robot_stack.cli.outputs import add_logger_arg, add_mcap_arg, output_sets, preflight
 from robot_stack.plan import OPERATORS
 
 
@@ -22,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
     p.add_argument("--episodes", type=int, default=0, help="stop after this many episodes (0: run until Ctrl-C)")
     p.add_argument("--health-every", type=float, default=10.0, help="print node health every S seconds")
+    add_logger_arg(p)
+    add_mcap_arg(p)
     p.set_defaults(func=run)
 
 
@@ -39,8 +42,10 @@ def health_line(monitor, dead_after_s: float) -> str:
 def run(args: argparse.Namespace) -> int:
     from robot_stack.session import GraphSession, prepare_run  # rclpy: only ROS commands need it
 
+    sets = list(args.set) + output_sets(args)
+    preflight(args.profile, sets, args.run_dir, args.resume)  # before anything is written
     run_dir = new_run_dir(args.run_dir, args.profile)
-    prof, cfg = prepare_run(args.profile, args.set, run_dir, args.resume)
+    prof, cfg = prepare_run(args.profile, sets, run_dir, args.resume)
     print(f"[launcher] run folder {run_dir}", flush=True)
     episodes_done = []
 

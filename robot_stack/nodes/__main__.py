@@ -17,6 +17,8 @@ NODES = {
     "supervisor": "robot_stack.nodes.supervisor:SupervisorNode",
     "franka_bridge": "robot_stack.franka.bridge:FrankaBridgeNode",
     "twin_franka": "robot_stack.franka.twin:TwinFrankaNode",
+    "mcap_recorder": "robot_stack.nodes.mcap_recorder:McapRecorderNode",
+    "video": "robot_stack.nodes.video:VideoNode",
 }
 EXECUTORS = ("single", "events")
 

@@ -10,6 +10,10 @@ RNG) before publishing, so the actor never starts from a random init after a res
 A diverged update (non-finite loss) stops training with a fault; the last checkpoint is kept.
 Events: training_pause / training_resume. Status `train_s` / `wait_s`: seconds the training
 thread spent sampling and updating / waiting for committed rows (where the learner's time goes).
+`train.logger` (tensorboard | wandb): every `train.log_every_updates` updates the training thread
+logs the mean of the update metrics over them (losses, Q statistics, temperature `alpha`,
+entropy), updates/s and the policy version, at step = updates (`learner/loggers.py`, part
+`learner`).
 """
 from __future__ import annotations
 
@@ -62,6 +66,13 @@ class LearnerNode(RlifNode):
         self.create_timer(0.05, self.publish_weights)  # sends staged weights, if any
         if self.cfg.graph.accelerated:
             self.create_timer(0.05, self.publish_status)  # the cell's UTD gate reads our counter
+        from learner.loggers import guarded, make_logger
+
+        self.metrics_log = guarded(make_logger(self.cfg.train.logger, self.run_dir, "learner",
+                                               project=self.cfg.train.wandb_project),
+                                   self.get_logger().warning)
+        self._sums: dict[str, float] = {}
+        self._n_sums = 0
         self.thread = threading.Thread(target=self.train_loop, name="learner-train", daemon=True)
         self.thread.start()
 
@@ -153,6 +164,20 @@ class LearnerNode(RlifNode):
                 last_weights = now
             if self.updates % tr.checkpoint_every == 0:
                 self.checkpoint(save_checkpoint)
+            self.log_metrics()
+
+    def log_metrics(self):
+        """Sum this update's metrics; every `train.log_every_updates` updates log their means."""
+        if self.metrics_log.kind == "none":
+            return
+        for k, v in self.last_metrics.items():
+            self._sums[k] = self._sums.get(k, 0.0) + float(v)
+        self._n_sums += 1
+        if self.updates % self.cfg.train.log_every_updates == 0:
+            self.metrics_log.log({**{k: v / self._n_sums for k, v in self._sums.items()},
+                                  "updates_per_s": self.rate, "policy_version": self.version,
+                                  "rows": self.store.n_rows}, self.updates)
+            self._sums, self._n_sums = {}, 0
 
     def extra(self) -> dict:
         return {"updates": self.updates, "sampler_rng": self.rng.bit_generator.state}
@@ -170,3 +195,4 @@ class LearnerNode(RlifNode):
             save_checkpoint(self.ckpt_dir, self.agent, self.extra())
         if self.store is not None:
             self.store.close()
+        self.metrics_log.close()

@@ -8,7 +8,9 @@ to report `inputs_matched` (see `inputs_matched`), so no first-episode message i
 discovery. An episode whose rows never all arrive (2 s after its
 end) is discarded with a fault, never committed with a hole in it.
 It also appends one row per episode to `run_dir/metrics.csv` (columns in `METRIC_COLUMNS`; the
-supervisor and `rlif train` read them).
+supervisor and `rlif train` read them) and, with `train.logger` set, logs the same episode's
+success, autonomous, intervention rate, length, takeovers and the learner's counters at step =
+episode (`learner/loggers.py`, part `episodes`).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import time
 
 import numpy as np
 
+from robot_stack import config as cfgmod
 from robot_stack import contract
 from robot_stack import topics as T
 from robot_stack.logic.joiner import StepJoiner
@@ -61,6 +64,12 @@ class RecorderNode(RlifNode):
         if not self.metrics_path.exists():
             with open(self.metrics_path, "w", newline="") as f:
                 csv.writer(f).writerow(METRIC_COLUMNS)
+        from learner.loggers import guarded, make_logger
+
+        self.metrics_log = guarded(make_logger(self.cfg.train.logger, self.run_dir, "episodes",
+                                               project=self.cfg.train.wandb_project,
+                                               config=cfgmod.to_dict(self.cfg)),
+                                   self.get_logger().warning)
         self.obs_sub = self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation,
                                                 T.OBSERVATION.qos)
         self.create_subscription(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, self.on_policy, T.POLICY_ACTION.qos)
@@ -165,6 +174,8 @@ class RecorderNode(RlifNode):
                "policy_version": self.actor_version, "env_steps": self.env_steps}
         with open(self.metrics_path, "a", newline="") as f:
             csv.writer(f).writerow([row[c] for c in METRIC_COLUMNS])
+        self.metrics_log.log({f"episode/{k}": v for k, v in row.items() if k not in ("episode", "reason")},
+                             int(d["episode"]))
 
     def on_status(self, msg):
         try:
@@ -180,3 +191,4 @@ class RecorderNode(RlifNode):
     def close(self):
         self.process()  # an episode whose end (and rows) arrived is committed
         self.store.close()  # commits nothing new: an unfinished episode stays uncommitted
+        self.metrics_log.close()
