@@ -1,4 +1,5 @@
-"""`rlif store inspect|verify|repair PATH`: look into a replay store, or repair a damaged one.
+"""`rlif store inspect|verify|repair PATH`: look into a replay store, or repair a damaged one
+(`export` / `import` to and from LeRobotDataset: robot_stack/cli/store_lerobot.py).
 
 PATH is a `replay.zarr` folder or a run folder holding one. inspect and verify open the store
 readonly, so they are safe on a store a running recorder is writing (they see its committed rows).
@@ -25,7 +26,7 @@ from robot_stack.cli.common import CliError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("store", help="inspect or verify a replay store (replay.zarr)")
+    p = sub.add_parser("store", help="inspect, verify, repair, export or import a replay store (replay.zarr)")
     ssub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
     for name, doc, fn in (("inspect", "rows, episodes, success and intervention rates, last episode", inspect),
                           ("verify", "check every invariant and chunk; exit 1 with the reasons", verify),
@@ -37,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--yes", action="store_true", help="apply the repair (a backup copy is made first)")
         add_json_arg(q)
         q.set_defaults(func=fn)
+    from robot_stack.cli import store_lerobot
+
+    store_lerobot.register(ssub)  # export / import (LeRobotDataset)
 
 
 def _resolve(path: Path) -> Path:
