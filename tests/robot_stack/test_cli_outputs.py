@@ -43,7 +43,7 @@ def test_train_logs_to_tensorboard_records_mcap_and_films_episodes(tmp_path):
     assert [v for _, v in episodes["episode/length"]] == lengths
     assert {"episode/autonomous", "episode/intervention_rate", "episode/policy_version"} <= set(episodes)
     learner = tb_scalars(run_dir / "tensorboard" / "learner")
-    assert {"critic_loss", "actor_loss", "alpha", "updates_per_s", "policy_version"} <= set(learner), set(learner)
+    assert {"critic_loss", "actor_loss", "alpha", "q_mean", "updates_per_s", "policy_version"} <= set(learner), set(learner)
     assert [s for s, _ in learner["critic_loss"]][:2] == [5, 10]
     # MCAP: every message decodes with the ROS 2 schemas; one observation per control step
     files = sorted((run_dir / "mcap").glob("rlif_*.mcap"))
@@ -60,6 +60,25 @@ def test_train_logs_to_tensorboard_records_mcap_and_films_episodes(tmp_path):
     assert "did not end where the cell did" not in (run_dir / "logs" / "video.log").read_text()
     report = (run_dir / "report.md").read_text()
     assert "[episode-00002](videos/episode-00002.mp4), [episode-00000](videos/episode-00000.mp4)" in report
+
+
+@pytest.mark.e2e
+def test_up_logs_to_offline_wandb_runs(tmp_path):
+    from tests.learner import wandb_records
+
+    r = subprocess.run([*RLIF, "up", "sim", "--episodes", "2", "--run-dir", str(tmp_path), "--logger", "wandb",
+                        "--set", "train.log_every_updates=5", *[s.replace("=40", "=20") for s in TINY]],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    runs = {}
+    for path in tmp_path.glob("wandb/offline-run-*/run-*.wandb"):
+        runs[wandb_records.run_record(path).job_type] = (wandb_records.run_record(path), wandb_records.history(path))
+    assert set(runs) == {"learner", "episodes"}
+    run, rows = runs["episodes"]
+    assert run.run_group == tmp_path.name and [x["_step"] for x in rows] == [0, 1]
+    assert all(x["episode/length"] == 30 for x in rows)
+    run, rows = runs["learner"]
+    assert rows and all(x["_step"] % 5 == 0 and "critic_loss" in x and "policy_version" in x for x in rows)
 
 
 @pytest.mark.unit
