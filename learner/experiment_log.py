@@ -48,7 +48,7 @@ def log_cell(kind: str, run_dir: Path, key: str, result: Mapping[str, Any], proj
         for p in result.get("points", []):
             logger.log({k: v for k, v in p.items() if k not in POINT_SKIP}, int(p["env_steps"]))
         final = {k: v for k, v in result.items() if k not in ("points", "final", "operator_reasons", "skipped")}
-        logger.summary({**flatten(final), **flatten(result.get("final", {}), "final/")})
+        logger.summary({**flatten(final), **flatten(result.get("final", {}))})  # TensorBoard: final/held_out/...
     finally:
         logger.close()
     with open(_logged_file(run_dir, kind), "a") as f:

@@ -79,8 +79,8 @@ def test_log_cell_writes_the_curve_and_final_numbers_once(tmp_path):
     got = tb_scalars(tmp_path / "tensorboard" / "rlif-mid-s0")
     assert got["success"] == [(0, 0.0), (500, pytest.approx(0.4)), (1000, pytest.approx(0.8))]
     assert math.isnan(got["intervention_rate"][0][1]) and got["updates"][-1] == (1000, 960)
-    assert got["final/final/held_out/success"] == [(1000, pytest.approx(0.9))]
-    assert got["final/final/shifted/success"] == [(1000, pytest.approx(0.7))]
+    assert got["final/held_out/success"] == [(1000, pytest.approx(0.9))]
+    assert got["final/shifted/success"] == [(1000, pytest.approx(0.7))]
     assert got["final/success"] == [(1000, pytest.approx(0.8))]
     assert "env_steps" not in got and not any("fingerprint" in t for t in got)
 

@@ -81,6 +81,31 @@ def test_up_logs_to_offline_wandb_runs(tmp_path):
     assert rows and all(x["_step"] % 5 == 0 and "critic_loss" in x and "policy_version" in x for x in rows)
 
 
+@pytest.mark.e2e
+def test_experiment_logs_each_cell_once(tmp_path):
+    small = ["--set", "cell.episode_steps=30", "--set", "agent.hidden=[32, 32]", "--set", "agent.warmup_rows=20",
+             "--set", "agent.batch_size=16"]
+    r = subprocess.run([*RLIF, "reference", "train", "--steps", "120", "--snapshot-every", "40", "--coarse-episodes",
+                        "1", "--fine-episodes", "1", "--demo-episodes", "1", *small, "--run-dir", str(tmp_path / "ref")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    args = [*RLIF, "experiment", "--methods", "rlif,bc", "--steps", "30", "--eval-every", "30", "--eval-episodes", "1",
+            "--demo-episodes", "1", "--final-episodes", "2", "--quiet", *small, "--set",
+            f"operator.reference={tmp_path / 'ref' / 'reference.safetensors'}", "--run-dir", str(tmp_path / "exp"),
+            "--logger", "tensorboard"]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    curves = tb_scalars(tmp_path / "exp" / "tensorboard" / "rlif-mid-s0")
+    assert [s for s, _ in curves["success"]] == [0, 30] and curves["updates"][-1][1] > 0
+    assert "final/held_out/success" in curves and "final/success" in curves
+    assert set(p.name for p in (tmp_path / "exp" / "tensorboard").iterdir()) == {"rlif-mid-s0", "bc-mid-s0"}
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300)  # resumed: every cell done already
+    assert r.returncode == 0, r.stderr[-3000:]
+    steps = lambda c: {tag: [s for s, _ in points] for tag, points in c.items()}  # noqa: E731
+    assert steps(tb_scalars(tmp_path / "exp" / "tensorboard" / "rlif-mid-s0")) == steps(curves)  # not logged twice
+    assert len(list((tmp_path / "exp" / "tensorboard" / "rlif-mid-s0").iterdir())) == 1
+
+
 @pytest.mark.unit
 @pytest.mark.parametrize("command", [["train"], ["up", "sim"], ["experiment"]])
 def test_an_unknown_logger_is_one_line_and_writes_nothing(tmp_path, command):

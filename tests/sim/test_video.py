@@ -90,3 +90,25 @@ def test_every_nth_episode_and_the_latest_first(tmp_path):
     (tmp_path / "videos" / "notes.mp4").write_bytes(b"x")
     assert [p.name for p in latest_videos(tmp_path, 3)] == ["episode-100000.mp4", "episode-00010.mp4",
                                                           "episode-00005.mp4"]
+
+
+def test_camera_frames_become_an_mp4_at_their_rate(tmp_path):
+    """The robot's camera topic: JPEGs of any size (padded to whole macroblocks), the driver at arrival."""
+    import io
+
+    from PIL import Image
+
+    from sim.video import write_frames
+
+    def jpeg(shade: int) -> bytes:
+        buf = io.BytesIO()
+        Image.fromarray(np.full((100, 150, 3), shade, np.uint8)).save(buf, format="JPEG")
+        return buf.getvalue()
+
+    frames = [(10.0 + k / 5, jpeg(20 * k), (POLICY, HUMAN, HOLD)[k % 3]) for k in range(9)]  # 5 Hz
+    path = write_frames(video_path(tmp_path, 3), frames, episode=3)
+    decoded, fps = decode(path)
+    assert len(decoded) == 9 and fps == pytest.approx(5.0)
+    assert decoded[0].shape == (112, 160, 3)  # 100 x 150 padded to multiples of 16
+    band = decoded[1][2:6, 60:80].reshape(-1, 3).mean(axis=0)
+    assert np.abs(band - DRIVERS[HUMAN][1]).max() < 40
