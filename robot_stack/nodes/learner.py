@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from learner.loggers import guarded, make_logger, numbers
 from robot_stack import contract
 from robot_stack import topics as T
 from robot_stack.nodes.base import RlifNode
@@ -66,8 +67,6 @@ class LearnerNode(RlifNode):
         self.create_timer(0.05, self.publish_weights)  # sends staged weights, if any
         if self.cfg.graph.accelerated:
             self.create_timer(0.05, self.publish_status)  # the cell's UTD gate reads our counter
-        from learner.loggers import guarded, make_logger
-
         self.metrics_log = guarded(make_logger(self.cfg.train.logger, self.run_dir, "learner",
                                                project=self.cfg.train.wandb_project),
                                    self.get_logger().warning)
@@ -170,8 +169,8 @@ class LearnerNode(RlifNode):
         """Sum this update's metrics; every `train.log_every_updates` updates log their means."""
         if self.metrics_log.kind == "none":
             return
-        for k, v in self.last_metrics.items():
-            self._sums[k] = self._sums.get(k, 0.0) + float(v)
+        for k, v in numbers(self.last_metrics).items():  # a non-number is skipped, never raised here
+            self._sums[k] = self._sums.get(k, 0.0) + v
         self._n_sums += 1
         if self.updates % self.cfg.train.log_every_updates == 0:
             self.metrics_log.log({**{k: v / self._n_sums for k, v in self._sums.items()},
