@@ -67,6 +67,8 @@ class TrainConfig:
     target_success: float = _f(1.1, "stop early when the rolling success rate reaches this (>1: never)", ge=0)
     window: int = _f(20, "episodes in the rolling success / intervention rate", ge=1)
     seed: int = _f(0, "seed of every random source in the run", ge=0)
+    demo_episodes: int = _f(0, "twin + simulated operator: its expert first drives this many whole episodes, "
+                               "stored as demonstrations (RLPD's prior data), not counted in train.episodes", ge=0)
     checkpoint_every: int = _f(1000, "learner updates between checkpoints", ge=1)
     weights_every_s: float = _f(5.0, "learner publishes policy weights this often, s", gt=0)
     logger: Literal["none", "tensorboard", "wandb"] = _f(

@@ -56,7 +56,7 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ConfigError(f"profile {profile.get('name')}: unknown nodes {unknown}; known: {sorted(known)}")
-    start_episode = committed_episodes(run_dir) if resume else 0
+    start_episode = committed_episodes(run_dir)  # a new run's store holds only its demonstrations
     actor_weights = run_dir / "checkpoints" / "actor.safetensors"
     params: dict[str, dict] = {
         "cell": {"start_episode": start_episode, "max_episodes": max_episodes,

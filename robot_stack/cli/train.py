@@ -51,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
     run_dir = new_run_dir(args.run_dir, args.profile)
     prof, cfg = prepare_run(args.profile, sets, run_dir, args.resume)
     tr = cfg.train
-    already = committed_episodes(run_dir) if args.resume else 0
+    if not args.resume and tr.demo_episodes:
+        _seed_demos(cfg, run_dir, args.operator or prof.get("operator", "sim"))
+    already = committed_episodes(run_dir) - _stored_demos(run_dir)  # the demonstrations come first
     remaining = max(0, tr.episodes - already)
     ends: list[dict] = []
     lock = threading.Lock()
@@ -86,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     if progress:
         progress.close()
     m = report.read_metrics(run_dir)
-    summary = {**report.summarize(m, tr.window, cfg.cell.control_hz), "run_dir": str(run_dir), "stopped": reason}
+    summary = {**report.summarize(m, tr.window, cfg.cell.control_hz), "run_dir": str(run_dir), "stopped": reason,
+               "demo_episodes": _stored_demos(run_dir)}  # before the graph's episodes, not in the numbers above
     if m:
         report.plot_curves(m, run_dir / "curves.png", tr.window)
     report.write_report(run_dir, summary, f"rlif train: {cfg.profile}", "rlif " + shlex.join(sys.argv[1:]))
@@ -98,6 +101,29 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"node {reason[5:]} died; see {run_dir}/logs/{reason[5:]}.log; "
                        f"continue with: rlif train --resume --run-dir {run_dir}")
     return 130 if reason == "interrupted" else 0
+
+
+def _stored_demos(run_dir) -> int:
+    if not (run_dir / "replay.zarr").exists():
+        return 0
+    from learner.replay import ReplayStore
+
+    with ReplayStore.open(run_dir / "replay.zarr", readonly=True) as store:
+        return int(store.episodes["demo"].sum())
+
+
+def _seed_demos(cfg, run_dir, operator: str) -> None:
+    """The simulated operator demonstrates `train.demo_episodes` episodes before the graph starts."""
+    if cfg.cell.kind != "twin" or operator != "sim":
+        print(f"rlif train: no demonstrations (train.demo_episodes needs the twin and the simulated operator; "
+              f"here cell {cfg.cell.kind}, operator {operator})", file=sys.stderr)
+        return
+    from learner.demos import seed_demos
+
+    d = seed_demos(run_dir / "replay.zarr", cfg.cell, cfg.operator, cfg.train.seed, cfg.train.demo_episodes,
+                   cfg.replay)
+    print(f"rlif train: {d['episodes']} demonstrations by the operator's expert ({d['expert']}): {d['steps']} steps, "
+          f"{d['successes']} successful", file=sys.stderr)
 
 
 def _warnings_and_urls(line: str) -> None:

@@ -22,7 +22,7 @@ from tests.helpers import wait_for
 
 TINY = ["--set", "agent.hidden=[32, 32]", "--set", "agent.n_critics=2", "--set", "agent.warmup_rows=40",
         "--set", "agent.batch_size=32", "--set", "agent.utd=1", "--set", "agent.threads=1",
-        "--set", "cell.episode_steps=30", "--set", "train.checkpoint_every=20"]
+        "--set", "cell.episode_steps=30", "--set", "train.checkpoint_every=20", "--set", "train.demo_episodes=0"]
 RLIF = [sys.executable, "-m", "robot_stack.cli.main"]
 
 
@@ -33,10 +33,12 @@ def train(*args, timeout=300, **kw):
 @pytest.mark.e2e
 def test_train_smoke_writes_the_run_folder(tmp_path):
     run_dir = tmp_path / "run"
-    r = train("--episodes", "3", "--run-dir", str(run_dir), "--json", *TINY)
+    r = train("--episodes", "3", "--run-dir", str(run_dir), "--json", *TINY, "--set", "train.demo_episodes=2")
     assert r.returncode == 0, r.stderr[-3000:]
+    assert "2 demonstrations by the operator's expert" in r.stderr
     summary = json.loads(r.stdout.strip().splitlines()[-1])
-    assert summary["episodes"] == 3 and summary["stopped"] == "done"
+    assert summary["episodes"] == 3 and summary["stopped"] == "done"  # the demonstrations are not counted
+    assert summary["demo_episodes"] == 2
     assert summary["env_steps"] >= 3 and 0.0 <= summary["intervention_rate"] <= 1.0
     for name in ("config.yaml", "metrics.csv", "curves.png", "report.md", "replay.zarr", "logs/cell.log"):
         assert (run_dir / name).exists(), name
@@ -49,8 +51,11 @@ def test_train_smoke_writes_the_run_folder(tmp_path):
     assert summary["operator_minutes"] <= summary["control_minutes"] == round(summary["env_steps"] / 600.0, 2)
     assert latest_checkpoint(run_dir / "checkpoints") is not None  # written at the learner's shutdown
     with ReplayStore.open(run_dir / "replay.zarr", readonly=True) as store:
-        assert store.n_episodes == 3
-        assert set(store.episodes["operator"]) == {"sim"}
+        assert store.n_episodes == 5  # 2 demonstrations, then the graph's 3 episodes
+        assert list(store.episodes["demo"]) == [True, True, False, False, False]
+        assert list(store.episodes["operator"]) == ["demo", "demo", "sim", "sim", "sim"]
+    with open(run_dir / "metrics.csv") as f:  # the graph's episodes continue the numbering
+        assert [int(row["episode"]) for row in csv.DictReader(f)] == [2, 3, 4]
     assert verify(run_dir / "replay.zarr") == []
     # a second run into the same folder is refused unless it resumes
     r2 = train("--episodes", "3", "--run-dir", str(run_dir), *TINY)
