@@ -93,8 +93,11 @@ class OperatorConfig:
     force_frac: float = _f(0.6, "human: a force above this fraction of cell.max_force_n is an error (at once)")
     stall_steps: int = _f(15, "human: no progress over this many steps is an error")
     progress_m: float = _f(0.002, "human: 'progress' = the tip got this much closer to the inserted pose, m")
+    handback_m: float = _f(0.03, "human: a correction ends only with the peg in the hole or this near the inserted "
+                                 "pose (lateral + height above it), m: a peg far off track is brought back first")
     min_hold_steps: int = _f(3, "human: holds control at least this many steps; then lets go once no error "
-                                "is visible and the peg is in the hole or progress_m closer than at the takeover")
+                                "is visible and the peg is in the hole or progress_m closer than at the takeover "
+                                "and within handback_m")
     max_hold_steps: int = _f(30, "human: hands back after this many steps whatever the state")
     p_whim: float = _f(0.002, "human: probability per step of a takeover for no visible reason (counted apart)")
     seed: int = _f(0, "operator RNG seed (offset by the run seed)")
@@ -114,7 +117,7 @@ class OperatorConfig:
         if self.min_hold_steps > self.max_hold_steps:
             raise ValueError("operator.min_hold_steps must be <= operator.max_hold_steps")
         for name in ("delta", "lateral_tol_m", "near_board_m", "perception_m", "jitter_m", "tilt_rad",
-                     "progress_m"):
+                     "progress_m", "handback_m"):
             v = getattr(self, name)
             if not 0.0 <= v < math.inf:
                 raise ValueError(f"operator.{name}={v}: must be a finite number >= 0")

@@ -18,8 +18,9 @@ deciding they need a reaction delay (uniform in `reaction_steps`) before the spa
 (the policy keeps driving meanwhile; if the peg drops into the hole meanwhile, they relax).
 Once in control they correct and let go, as spacemouse operators do: they hold it until the
 situation is recovered (no visible error any more, and the peg either in the hole or at least
-`progress_m` closer to the inserted pose than when they took over), at least `min_hold_steps`,
-at most `max_hold_steps`. While the peg is inserting (> 1 mm deep) only the force rule applies. With
+`progress_m` closer to the inserted pose than when they took over and back on track, within
+`handback_m` of it: a peg that wandered off to a corner is brought back, not nudged), at least
+`min_hold_steps`, at most `max_hold_steps`. While the peg is inserting (> 1 mm deep) only the force rule applies. With
 probability `p_whim` per step they take over for no visible reason (reason "random", counted
 apart from the takeovers the policy caused).
 """
@@ -66,7 +67,8 @@ class HumanWatcher:
         beside = not in_hole and seen[2] < c.near_board_m and lateral > c.lateral_tol_m
         if intervening:                            # self.hold = steps already held
             visible_error = too_hard or tilt > c.tilt_rad or beside
-            recovered = not visible_error and (in_hole or self.dist0 - dist >= c.progress_m)
+            recovered = not visible_error and (in_hole or (self.dist0 - dist >= c.progress_m
+                                                           and dist <= c.handback_m))
             if self.hold >= c.max_hold_steps or (self.hold >= c.min_hold_steps and recovered):
                 self.hold = 0
                 self._clear()                      # watches afresh from the hand-back

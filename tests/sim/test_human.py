@@ -56,6 +56,18 @@ def test_reaction_delay_and_hold_until_recovered():
     assert op.takeovers == 1
 
 
+def test_a_peg_far_off_track_is_brought_back_before_the_hand_back():
+    cfg = replace(EXACT, stall_steps=3, min_hold_steps=1, max_hold_steps=50, handback_m=0.03)
+    op = SimulatedOperator(cfg, CELL)
+    op.reset()
+    assert _flags(op, [_state(0.03, 0.03, 0.06)] * 4)[-1]      # parked in a corner: stalled
+    # progress alone is not enough while the peg is still far from the hole (dist > 3 cm)
+    closer = [_state(0.03 - 0.002 * k, 0.03 - 0.002 * k, 0.06 - 0.003 * k) for k in range(1, 10)]
+    assert _flags(op, closer) == [True] * 9
+    assert _flags(op, [_state(0.002, 0.0, 0.01)]) == [False]   # 1 cm above, 2 mm beside: back on track
+    assert op.takeovers == 1
+
+
 def test_max_hold_hands_back_whatever_the_state():
     cfg = replace(EXACT, search_patience_steps=1, min_hold_steps=1, max_hold_steps=5)
     op = SimulatedOperator(cfg, CELL)
