@@ -76,6 +76,8 @@ def export(args: argparse.Namespace) -> int:
         try:
             info = lerobot_format.write(store, tmp, fps)
             os.replace(tmp, out)
+        except OSError as e:  # disk full, no permission: the partial folder goes
+            raise CliError(f"writing {out} failed ({e.strerror or e}); nothing was written") from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     result = {"out": str(out), "episodes": info["total_episodes"], "frames": info["total_frames"], "fps": fps,
@@ -90,7 +92,7 @@ def export(args: argparse.Namespace) -> int:
 def import_(args: argparse.Namespace) -> int:
     from learner.config import ReplayConfig
     from learner.lerobot_import import DatasetError, read, write_episodes
-    from learner.replay import ReplayStore
+    from learner.replay import ReplayStore, StoreError
     from robot_stack import contract
 
     _need_pyarrow("rlif store import")
@@ -106,12 +108,17 @@ def import_(args: argparse.Namespace) -> int:
     if not episodes:
         raise CliError(f"{args.dataset}: no frames (nothing was written)")
     own = "driver" in info["features"] and "cell_time" in info["features"]
-    run_dir.mkdir(parents=True, exist_ok=True)
-    cfgmod.save(cfg, run_dir / "config.yaml")
-    # committed episodes reach disk in batches (and all of them on close): a bulk import
-    with ReplayStore.create(run_dir / "replay.zarr", contract.OBS_LABELS, labels,
-                            config=ReplayConfig(flush_interval_s=30.0)) as store:
-        rows = write_episodes(store, episodes, demo=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        cfgmod.save(cfg, run_dir / "config.yaml")
+        # committed episodes reach disk in batches (and all of them on close): a bulk import
+        with ReplayStore.create(run_dir / "replay.zarr", contract.OBS_LABELS, labels,
+                                config=ReplayConfig(flush_interval_s=30.0)) as store:
+            rows = write_episodes(store, episodes, demo=True)
+    except (OSError, StoreError) as e:  # disk full, no permission: what was written goes
+        shutil.rmtree(run_dir / "replay.zarr", ignore_errors=True)
+        (run_dir / "config.yaml").unlink(missing_ok=True)
+        raise CliError(f"writing {run_dir} failed ({e}); nothing was kept") from None
     result = {"run_dir": str(run_dir), "episodes": len(episodes), "rows": rows, "source": "rlif" if own else "other"}
     if args.json:
         emit_json(result)
