@@ -10,7 +10,10 @@ pytestmark = pytest.mark.unit
 def test_defaults_are_valid_and_sim_profile_resolves():
     cfg = C.resolve("sim")
     assert cfg.profile == "sim" and cfg.cell.kind == "twin"
-    assert cfg.cell.max_step_m == 0.01 and cfg.agent.n_critics == 10
+    assert cfg.cell.max_step_m == 0.01 and C.RunConfig().agent.n_critics == 10  # the base: RLPD's size
+    # the profile's overrides win: the main job's small learner and its human operator
+    assert cfg.agent.n_critics == 5 and cfg.agent.hidden == (128, 128)
+    assert (cfg.operator.strategy, cfg.operator.expert_kind, cfg.train.demo_episodes) == ("human", "reference", 10)
 
 
 def test_set_overrides_are_typed():
