@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 import sys
 import time
 from pathlib import Path
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
                                node_dead_s=cfg.graph.node_dead_s)
     except RuntimeError as e:
         raise CliError(str(e)) from None
+    _stop_on_signals()
     try:
         seen = _stamp(metrics_path(run_dir))
         while True:
@@ -74,6 +76,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sup.stop()
     return 0
+
+
+def _stop_on_signals() -> None:
+    """SIGINT (Ctrl-C) and SIGTERM end the loop cleanly, also when the command was started in the
+    background of a script: a non-interactive shell starts background jobs with SIGINT ignored."""
+    def _raise(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _raise)
 
 
 def _stamp(path: Path | None) -> tuple | None:

@@ -61,3 +61,17 @@ def test_serve_tolerates_a_run_without_metrics_and_rejects_a_missing_folder(tmp_
                         str(tmp_path / "nope")], capture_output=True, text=True, timeout=60,
                        env={**os.environ})
     assert r.returncode == 2 and "no such folder" in r.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_serve_stops_on_a_signal_even_when_started_with_sigint_ignored(tmp_path, sig):
+    """A non-interactive shell starts background jobs (`rlif serve ... &`) with SIGINT ignored."""
+    p = subprocess.Popen([sys.executable, "-m", "robot_stack.cli.main", "serve", "--run-dir", str(tmp_path),
+                          "--port", "0", "--poll", "0.2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert "supervisor (read-only): http://" in p.stdout.readline()
+    finally:
+        p.send_signal(sig)
+        rc = p.wait(10)
+    assert rc == 0
