@@ -64,6 +64,10 @@ class FrankaBridgeNode(CellNode):
         self.started_any = False  # an episode has begun since this node started
         super().__init__(name)
         self.waiting_recorder = self.wait_recorder  # (CellNode's param) until a recorder heartbeat
+        # the first reset waits for this many readers of the target / joint-target topic (0: none):
+        # a target published before its reader matched is lost
+        self.listeners = {"target": int(self.param("target_subscribers", 0)),
+                          "joint": int(self.param("joint_subscribers", 0))}
         fr = self.cfg.franka
         ft = FT.franka_topics(fr)
         self.counters.update(targets=0, dry_run_targets=0, joint_targets=0, stale_faults=0, force_aborts=0,
@@ -193,7 +197,7 @@ class FrankaBridgeNode(CellNode):
             self.rearm = False
             self.cell.core.target = None  # start from the measured pose, as a first reset
             self.cell.request_reset()
-        if self.phase == "reset" and not self.estopped:
+        if self.phase == "reset" and not self.estopped and self._listeners_matched():
             outcome = self.cell.reset_tick(now, dt, dry_run=self.cfg.franka.dry_run)
             self.send_outbox()
             if outcome in WAIT_FAULTS:
@@ -209,6 +213,15 @@ class FrankaBridgeNode(CellNode):
                 self.get_logger().warning("waiting for the recorder's heartbeat before the first episode "
                                           "(is the learner box up, with the same ROS_DOMAIN_ID?)",
                                           throttle_duration_sec=10.0)
+
+    def _listeners_matched(self) -> bool:
+        """True once the target and joint-target publishers have the readers the params ask for."""
+        if self.listeners is None:
+            return True
+        pubs = {"target": self.target_pub, "joint": self.joint_pub}
+        if all(pubs[k].get_subscription_count() >= n for k, n in self.listeners.items()):
+            self.listeners = None  # matched once: later resets never wait
+        return self.listeners is None
 
     def on_stale(self, why: str):
         """Hold (no new targets, no ticks) and report; end the episode in progress; ask the driver why."""

@@ -20,6 +20,7 @@ from geometry_msgs.msg import PoseStamped
 from rclpy.qos import QoSProfile
 
 from learner.replay import Source
+from robot_stack import config as cfgmod
 from robot_stack import topics as T
 from robot_stack.franka import topics as FT
 from robot_stack.franka.cell import MAX_RESET_DT_S
@@ -225,9 +226,11 @@ def test_after_stale_state_returns_a_reset_starts_from_the_held_target(tmp_path,
 
 def test_estop_pauses_a_reset_and_confirm_reset_waits_for_the_operator(tmp_path, probe):
     probe.on_observation = lambda o: probe.act(o.episode, o.step, [0.0] * 6)
-    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"], sets=["franka.confirm_reset=true"])
+    rec = TargetRecorder(probe, cfgmod.resolve("robot-twin", []))  # subscribed before the bridge starts,
+    # and the bridge's first reset waits for both readers (the twin's driver and this one)
+    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"], sets=["franka.confirm_reset=true"],
+                             node_params={"franka_bridge": {"target_subscribers": 2}})
     try:
-        rec = TargetRecorder(probe, cfg)
         wait_for(lambda: len(rec.since(0)) > 0, 60, what="the first reset's targets")
         probe.event("estop")
         t0 = time.monotonic()

@@ -110,7 +110,9 @@ def test_the_first_reset_homes_the_twins_joints(tmp_path, probe):
 
     probe.node.create_subscription(ft.joint_target.msg_type, ft.joint_target.name, on_target, 10)
     probe.node.create_subscription(ft.joints.msg_type, ft.joints.name, on_joints, ft.joints.qos)
-    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"])  # subscribed before it starts
+    # subscribed before the bridge starts; its first reset waits for both joint-target readers
+    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"],
+                             node_params={"franka_bridge": {"joint_subscribers": 2}})
     try:
         wait_for(lambda: probe.events_of("episode_start"), 90, what="the first episode")
         first = wait_for(lambda: probe.obs_since(0), 20, what="its first observation")[0].obs
