@@ -20,9 +20,9 @@ Once in control they correct and let go, as spacemouse operators do: they hold i
 situation is recovered (no visible error any more, and the peg either in the hole or at least
 `progress_m` closer to the inserted pose than when they took over and back on track, within
 `handback_m` of it: a peg that wandered off to a corner is brought back, not nudged), at least
-`min_hold_steps`, at most `max_hold_steps`. While the peg is inserting (> 1 mm deep) only the force rule applies. With
-probability `p_whim` per step they take over for no visible reason (reason "random", counted
-apart from the takeovers the policy caused).
+`min_hold_steps`, at most `max_hold_steps`. While the peg is inserting (> 1 mm deep) only the
+force rule applies. With probability `p_whim` per step they take over for no visible reason
+(reason "random", counted apart from the takeovers the policy caused).
 """
 from __future__ import annotations
 
