@@ -57,13 +57,14 @@ def run(args: argparse.Namespace) -> int:
     note = f" ({got.skipped} unreadable rows skipped)" if got.skipped else ""
     print(f"rlif serve: {len(got.rows)} episodes from {got.path or f'no metrics file yet in {run_dir}'}{note}",
           file=sys.stderr)
+    _stop_on_signals()  # before the URL is printed: a client may signal as soon as it reads it
+    sup = None
     try:
-        sup = start_supervisor(run_dir, cfg.supervisor, None, window=cfg.train.window,
-                               node_dead_s=cfg.graph.node_dead_s)
-    except RuntimeError as e:
-        raise CliError(str(e)) from None
-    _stop_on_signals()
-    try:
+        try:
+            sup = start_supervisor(run_dir, cfg.supervisor, None, window=cfg.train.window,
+                                   node_dead_s=cfg.graph.node_dead_s)
+        except RuntimeError as e:
+            raise CliError(str(e)) from None
         seen = _stamp(metrics_path(run_dir))
         while True:
             time.sleep(max(args.poll, 0.1))
@@ -74,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        sup.stop()
+        if sup is not None:  # (the HTTP thread is a daemon: a stop during start-up leaves nothing)
+            sup.stop()
     return 0
 
 
