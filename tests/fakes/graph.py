@@ -16,6 +16,7 @@ from rclpy.executors import SingleThreadedExecutor
 from robot_stack import config as cfgmod
 from robot_stack import contract
 from robot_stack import topics as T
+from tests.helpers import wait_for
 
 
 class Probe:
@@ -102,12 +103,29 @@ class Probe:
         with self.lock:
             return [o for t, o in self.observations if t >= t0]
 
+    def steps_from(self, key: tuple[int, int]) -> tuple[list[T.Observation], list[T.Command]]:
+        """Observations and commands of steps at or after `key` = (episode, step), in any order of
+        arrival: what a held cell must never publish, judged by step keys, not by arrival times."""
+        with self.lock:
+            return ([o for _, o in self.observations if (o.episode, o.step) >= key],
+                    [c for _, c in self.commands if (c.episode, c.step) >= key])
+
     def close(self):
         self._stop.set()
         self.thread.join(timeout=2)
         self.node.destroy_node()
         if self.ctx.ok():
             rclpy.shutdown(context=self.ctx)
+
+
+def cell_held_at(monitor, timeout: float = 10.0) -> tuple[int, int]:
+    """Wait for the cell's heartbeat to report the e-stop phase; return the key (episode, step) of
+    the first step it has not started. The cell starts no step while held, so the key is final."""
+    def held():
+        s = monitor.snapshot()[0].get("cell", {})
+        return (int(s["episode"]), int(s["step"])) if s.get("phase") == "estop" else None
+
+    return wait_for(held, timeout, what="the cell's heartbeat reporting the e-stop")
 
 
 def write_run_config(run_dir: Path, sets: list[str], profile: str = "sim") -> cfgmod.RunConfig:
