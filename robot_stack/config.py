@@ -52,6 +52,9 @@ class GraphConfig:
                        "process and one executor; the learner and the dashboard keep their own")
     profile: bool = _f(False, "write a cProfile of every node process (and the learner's training thread) to "
                        "logs/*.prof at exit")
+    learner_nice: int = _f(10, "wall-clock graphs: the learner's process runs at this niceness (0-19) so the "
+                           "control loop's nodes win a shared CPU; the accelerated twin waits for the learner "
+                           "and keeps it at the parent's", ge=0, le=19)
 
     def validate(self) -> None:  # deadlines: a NaN or inf here would switch the hold off
         _check(_positive(self.deadline_ms), "graph.deadline_ms", "must be a finite number > 0")

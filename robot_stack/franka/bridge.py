@@ -20,6 +20,8 @@ What differs from the twin cell (decisions):
 - **Stale robot state** (no pose or wrench for `franka.stale_ms`): a `fault` event, no new
   targets (the controller holds the last one) and no ticks; an episode in progress ends with
   reason `robot_fault` (truncated). When the state returns, the reset starts from the held target.
+  A check that comes late (this process was starved) waits one tick, so the state that arrived
+  meanwhile is taken first: a busy PC is not a dead driver (status `late_ticks`).
 - **FCI error** (a reflex over franka's collision thresholds, a communication error): franka_ros2
   deactivates every controller, so the state goes stale; the bridge then asks the driver
   (`admin.FrankaAdmin`, in a worker thread: callbacks never block) and, if the controllers are
@@ -52,6 +54,7 @@ from robot_stack.franka.cell import FrankaCell
 from robot_stack.nodes.cell import CellNode
 
 FAST_HZ = 50.0  # staleness check and reset-motion rate, Hz
+LATE_TICK_S = 2.0 / FAST_HZ  # a fast tick this long after the previous one: this process was starved, s
 STARTUP_S = 5.0  # no robot state at all this long after start -> fault (then keep waiting), s
 WAIT_FAULTS = ("force", "timeout", "outside")  # reset outcomes that wait for the operator
 
@@ -71,7 +74,7 @@ class FrankaBridgeNode(CellNode):
         fr = self.cfg.franka
         ft = FT.franka_topics(fr)
         self.counters.update(targets=0, dry_run_targets=0, joint_targets=0, stale_faults=0, force_aborts=0,
-                             resets=0, fci_errors=0, recoveries=0)
+                             resets=0, fci_errors=0, recoveries=0, late_ticks=0)
         self.target_pub = self.create_publisher(ft.target.msg_type, ft.target.name, ft.target.qos)
         self.joint_pub = self.create_publisher(ft.joint_target.msg_type, ft.joint_target.name, ft.joint_target.qos)
         self.admin = A.make_admin(self.cfg, node=self)
@@ -83,6 +86,7 @@ class FrankaBridgeNode(CellNode):
         self.create_subscription(ft.wrench.msg_type, ft.wrench.name, self.on_wrench, ft.wrench.qos)
         self.create_subscription(ft.joints.msg_type, ft.joints.name, self.on_joints, ft.joints.qos)
         self._t0 = self._last_fast = time.monotonic()
+        self._deferred = False  # the previous fast tick was late and skipped its judgment
         self._no_state_reported = False
         self.last_target: list[float] = []
         if fr.dry_run:
@@ -178,6 +182,14 @@ class FrankaBridgeNode(CellNode):
         now = time.monotonic()
         dt, self._last_fast = now - self._last_fast, now
         self.admin_results()
+        if dt > LATE_TICK_S and not self._deferred:
+            # This process did not run for a while: state messages that arrived meanwhile wait in
+            # the executor behind this timer. Judge staleness on the next tick, after they are
+            # taken; once only, so a bridge starved every tick still detects a dead driver.
+            self._deferred = True
+            self.counters["late_ticks"] += 1
+            return
+        self._deferred = False
         why = self.cell.stale(now)
         if why and not self.cell.core.has_state():
             if not self._no_state_reported and now - self._t0 > STARTUP_S:
@@ -188,7 +200,8 @@ class FrankaBridgeNode(CellNode):
             return
         if why:
             if self.stale_why is None:
-                self.on_stale(why)
+                oldest = min(self.cell.core.pose_t, self.cell.core.wrench_t)
+                self.on_stale(why, state_age_ms=round(1e3 * (now - oldest), 1), check_gap_ms=round(1e3 * dt, 1))
             return
         if self.stale_why is not None:
             self.get_logger().info(f"robot state is back after: {self.stale_why}")
@@ -223,11 +236,13 @@ class FrankaBridgeNode(CellNode):
             self.listeners = None  # matched once: later resets never wait
         return self.listeners is None
 
-    def on_stale(self, why: str):
-        """Hold (no new targets, no ticks) and report; end the episode in progress; ask the driver why."""
+    def on_stale(self, why: str, **timing: float):
+        """Hold (no new targets, no ticks) and report; end the episode in progress; ask the driver
+        why. `timing`: the age of the oldest state stream and the gap since our previous check, ms."""
         self.stale_why = why
         self.counters["stale_faults"] += 1
-        self.fault("stale robot state", detail=why, episode=self.episode)
+        self.fault("stale robot state", detail=why, episode=self.episode, **timing)
+        self.get_logger().warning(f"{why}: " + ", ".join(f"{k} {v}" for k, v in timing.items()))
         self.worker.start("diagnose", self.admin.state)
         if self.phase == "await":
             self.apply(Source.HOLD, None, announce=True)

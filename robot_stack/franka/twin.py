@@ -74,7 +74,10 @@ class TwinFrankaNode(RlifNode):
                                  ft.joint_target.qos)
         for name in SERVICES:
             self.create_service(Trigger, f"~/{name}", lambda req, res, n=name: self.on_admin(n, res))
-        self.counters.update(ticks=0, targets=0, bad_targets=0, joint_targets=0, ignored_targets=0, reflexes=0)
+        self.counters.update(ticks=0, targets=0, bad_targets=0, joint_targets=0, ignored_targets=0, reflexes=0,
+                             late_ticks=0)  # a state period started over twice late: this process was starved
+        self.max_tick_gap_ms = 0.0
+        self._last_tick = time.monotonic()
         self.stopped = False  # tests: stop publishing state (a dead driver) S s after the first target
         self.stop_after_s = float(self.param("stop_after_s", 0.0))  # with -p stop_after_s:=S (0: never)
         self.stop_for_s = float(self.param("stop_for_s", 0.0))  # ... for this long (0: for good)
@@ -93,6 +96,7 @@ class TwinFrankaNode(RlifNode):
 
     def status(self):
         return {"hole_offset_m": np.round(self.twin.hole_offset, 5).tolist(), "publishing": not self.stopped,
+                "max_tick_gap_ms": round(self.max_tick_gap_ms, 1),
                 "joint_mode": self.joint_target is not None, **self.driver.snapshot()}
 
     # ------------------------------------------------------------ the controller's inputs
@@ -140,6 +144,13 @@ class TwinFrankaNode(RlifNode):
     # ------------------------------------------------------------ physics and state
     def on_tick(self):
         now_m = time.monotonic()
+        gap, self._last_tick = now_m - self._last_tick, now_m
+        self.max_tick_gap_ms = max(self.max_tick_gap_ms, 1e3 * gap)
+        if gap > 2.0 / self.cfg.franka.state_hz:
+            self.counters["late_ticks"] += 1
+            if gap > 0.5 * self.cfg.franka.stale_ms / 1000.0:
+                self.get_logger().warning(f"state period {1e3 * gap:.0f} ms apart (this process was starved): "
+                                          "the bridge may see stale state", throttle_duration_sec=5.0)
         self.apply_push(now_m)
         if self.joint_target is not None and self.driver.controlling:
             self.joint_period()

@@ -2,7 +2,7 @@
 `RUN/mcap/rlif_NNN.mcap` for Foxglove (`robot_stack/mcap_writer.py` says what is written).
 
 Each topic of the contract (`topics.ALL_TOPICS`; with `cell.kind=franka` also franka_ros2's
-pose, wrench and joint state and the target we send, `franka/topics.py`) is subscribed with its
+pose, wrench and joint state and the targets we send (pose, and joints while homing), `franka/topics.py`) is subscribed with its
 contract's QoS (a deeper queue: the recorder may lag a moment) and `raw=True`, so a callback
 only appends the CDR bytes rclpy received: nothing is deserialized or re-encoded. Latched topics
 (events, policy weights) come with the history their writers keep. The clock's first step waits
@@ -28,7 +28,7 @@ def recorded_topics(cfg) -> list[T.TopicSpec]:
         from robot_stack.franka.topics import franka_topics
 
         ft = franka_topics(cfg.franka)
-        specs += [ft.pose, ft.wrench, ft.joints, ft.target]
+        specs += [ft.pose, ft.wrench, ft.joints, ft.target, ft.joint_target]
     return specs
 
 

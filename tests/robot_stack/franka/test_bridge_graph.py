@@ -11,6 +11,7 @@ pose the bridge sends.
 from __future__ import annotations
 
 import re
+import signal
 import threading
 import time
 
@@ -133,6 +134,29 @@ def test_stale_robot_state_holds_and_faults(tmp_path, probe):
         time.sleep(1.0)
         assert probe.obs_since(t_fault + 1.0 / HZ) == []  # no ticks while stale
         assert len(rec.since(t_fault)) == 0  # no new targets: the controller holds the last one
+    finally:
+        g.close()
+
+
+def test_a_stalled_bridge_is_not_a_stale_robot(tmp_path, probe):
+    """The bridge's process paused (SIGSTOP) past `franka.stale_ms` while the driver keeps
+    publishing: on waking, the state that arrived meanwhile is taken before staleness is judged,
+    so no fault; a late tick is counted (`late_ticks`)."""
+    probe.on_observation = lambda o: probe.act(o.episode, o.step, [0.0] * 6)
+    g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"])
+    try:
+        wait_for(lambda: len(probe.obs_since(0)) >= 3, 60, what="observations")
+        bridge = g.launcher.procs["franka_bridge"].proc
+        for _ in range(3):
+            bridge.send_signal(signal.SIGSTOP)
+            time.sleep(2 * cfg.franka.stale_ms / 1000.0)
+            bridge.send_signal(signal.SIGCONT)
+            t_wake = time.monotonic()
+            wait_for(lambda: probe.obs_since(t_wake), 10, what="steps after the pause")
+        assert [e.data for e in probe.events_of("fault")] == []
+        late = wait_for(lambda: g.monitor.snapshot()[0].get("franka_bridge", {}).get("late_ticks"), 10,
+                        what="the late ticks in the bridge's heartbeat")
+        assert late >= 3
     finally:
         g.close()
 
