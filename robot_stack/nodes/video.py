@@ -8,8 +8,10 @@ its own twin from the episode's reset seed in a worker thread (`sim/video.py`): 
 control period, rendered off the control loop. The replay's last observation is compared with
 the cell's `final_obs`; a difference is reported (warning, counter `inexact`) and the video is
 still written. With a real arm it films the camera topic instead, when a camera publishes one;
-an episode without frames gets no video. Status: `videos`, `inexact`, `skipped` (episodes whose
-commands did not all arrive), `last_video`.
+an episode without frames gets no video. At most `MAX_BACKLOG` ended episodes wait for the
+writer; an episode ending while that many wait gets no video. Status: `videos`, `inexact`,
+`skipped` (episodes whose commands did not all arrive, or that found the writer behind),
+`last_video`.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from robot_stack import topics as T
 from robot_stack.nodes.base import RlifNode
 
 KEEP_EPISODES = 4  # episodes whose commands are held while their end is awaited
+MAX_BACKLOG = 4  # ended episodes waiting for the writer; more are skipped (the writer fell behind)
 END_WAIT_S = 2.0  # an ended episode waits this long for its last commands (another writer's topic)
 
 
@@ -43,7 +46,7 @@ class VideoNode(RlifNode):
         self.driver = int(Source.HOLD)
         self.counters.update(videos=0, inexact=0, skipped=0)
         self.last_video = ""
-        self.jobs: queue.Queue = queue.Queue()
+        self.jobs: queue.Queue = queue.Queue(maxsize=MAX_BACKLOG)
         self.pending: dict[int, tuple[dict, float]] = {}  # ended episodes waiting for their commands
         self.cmd_sub = self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
         if not self.twin:
@@ -102,7 +105,20 @@ class VideoNode(RlifNode):
             have = self.commands.get(ep, {})
             if len(have) >= int(end.get("steps", 0)) or not self.twin or time.monotonic() - since > END_WAIT_S:
                 del self.pending[ep]
-                self.jobs.put((ep, end, self.commands.pop(ep, {}), self.frames.pop(ep, [])))
+                self.submit(ep, end)
+
+    def submit(self, ep: int, end: dict) -> bool:
+        """Queue an ended episode for the writer; skip it (counted, warned) when MAX_BACKLOG are
+        already waiting: memory stays bounded and the callback never blocks."""
+        job = (ep, end, self.commands.pop(ep, {}), self.frames.pop(ep, []))
+        try:
+            self.jobs.put_nowait(job)
+            return True
+        except queue.Full:
+            self.counters["skipped"] += 1
+            self.get_logger().warning(f"episode {ep}: no video, the writer is {MAX_BACKLOG} episodes behind "
+                                      "(raise train.video_every)", throttle_duration_sec=10.0)
+            return False
 
     # ------------------------------------------------------------ worker thread
     def work(self):
@@ -150,6 +166,6 @@ class VideoNode(RlifNode):
     def close(self):
         for ep in sorted(self.pending):  # ended episodes: write what arrived
             end, _ = self.pending.pop(ep)
-            self.jobs.put((ep, end, self.commands.pop(ep, {}), self.frames.pop(ep, [])))
-        self.jobs.put(None)  # videos of ended episodes are finished first
+            self.submit(ep, end)
+        self.jobs.put(None)  # videos of ended episodes are finished first (blocks until there is room)
         self.worker.join(timeout=60)
