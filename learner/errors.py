@@ -16,3 +16,8 @@ class TrainingDiverged(RuntimeError):
     The agent is then marked `diverged` and refuses to be checkpointed, so the last good
     checkpoint on disk stays the newest one; resume from it.
     """
+
+
+class EmptySubset(ValueError):
+    """The agent's sampling subset has no committed rows yet (HG-DAgger before the first takeover,
+    DAgger before the first labelled row). Not a failure: training waits for data."""

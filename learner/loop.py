@@ -10,7 +10,7 @@ Each control step of `run_episode`:
   expert label = labeler.label(obs, info)              (DAgger only: noise-free expert action; a
                                                          labeller with memory watches every step)
   store.append(...); cell.apply(executed)
-  if training and store.n_rows >= warmup_rows: agent.update(store.sample(rng=rng, **agent.sample_spec))
+  if training and store.n_rows >= warmup_rows: train_step(agent, store, rng)   (learner.train_step)
 then `store.end_episode(terminal, success, truncated, final_obs, ...)`. One `update()` per control
 step = cfg.utd critic steps (see `learner.agent`). `n_rows` counts committed rows only, so the
 first updates start after the episode that crosses the warm-up; no update happens while the
@@ -29,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from learner.replay import Source
+from learner.train_step import train_step
 
 
 def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_expert=None,
@@ -69,9 +70,9 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
             store.append(obs, executed, policy_action, int(source), bool(intervening), expert_action=label)
         obs, terminated, truncated, info = cell.apply(executed)
         if train and store.n_rows >= warmup:
-            batch = _sample(store, rng, agent.sample_spec)
-            if batch is not None:
-                metrics = agent.update(batch)
+            step_metrics = train_step(agent, store, rng)
+            if step_metrics is not None:
+                metrics = step_metrics
                 updates += 1
     success = bool(info.get("success", False))
     if store is not None:
@@ -80,17 +81,6 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
                           aborted=bool(info.get("aborted", False)), demo=demo_expert is not None)
     return {"success": success, "aborted": bool(info.get("aborted", False)), "steps": int(cell.step),
             "interventions": takeovers, "intervened_steps": intervened, "updates": updates, "metrics": metrics}
-
-
-def _sample(store, rng, spec: dict) -> dict | None:
-    """A batch for the agent, or None while its subset is still empty (e.g. HG-DAgger before the
-    first takeover); the store signals that with a ValueError saying "no committed rows"."""
-    try:
-        return store.sample(rng=rng, **spec)
-    except ValueError as e:
-        if "no committed rows" in str(e):
-            return None
-        raise
 
 
 def run_loop(cell, agent, store, *, episodes: int, rng: np.random.Generator, operator=None, labeler=None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from learner import labeling
+from learner.errors import EmptySubset
 
 
 class Sampler:
@@ -52,7 +53,7 @@ class Sampler:
         for pool, m in parts:
             size = n if pool is None else len(pool)
             if size == 0:
-                raise ValueError(f"sample: no committed rows in subset {subset!r} ({n} rows in the store)")
+                raise EmptySubset(f"sample: no committed rows in subset {subset!r} ({n} rows in the store)")
             i = rng.integers(0, size, size=m)
             idx.append(i if pool is None else pool[i])
         idx = idx[0] if len(idx) == 1 else np.concatenate(idx)

@@ -10,6 +10,10 @@ Without a learner there is no gate.
 from __future__ import annotations
 
 
+# learner states (its heartbeat's `state`) in which it cannot update until the cell steps
+LEARNER_STARVED = ("waiting_for_data", "waiting_for_subset")
+
+
 class UtdGate:
     def __init__(self, warmup_rows: int, slack_steps: int, enabled: bool = True):
         self.warmup, self.slack, self.enabled = warmup_rows, slack_steps, enabled

@@ -30,7 +30,7 @@ from learner.replay import Source
 from robot_stack import contract
 from robot_stack import topics as T
 from robot_stack.logic.episode import EpisodeBook
-from robot_stack.logic.pacing import UtdGate
+from robot_stack.logic.pacing import LEARNER_STARVED, UtdGate
 from robot_stack.nodes.base import RlifNode
 from sim.contract import episode_seed
 
@@ -258,6 +258,6 @@ class CellNode(RlifNode):
         if node in self.waiting_for and s.get("ready", True) and s.get("inputs_matched", True):
             self.waiting_for.discard(node)
         if node == "learner" and "updates" in s:
-            self.gate.on_learner_updates(s["updates"], starved=s.get("state") == "waiting_for_data")
+            self.gate.on_learner_updates(s["updates"], starved=s.get("state") in LEARNER_STARVED)
         if self.accelerated:
             self.try_step()  # the gate or the start-up wait may have opened

@@ -1,7 +1,7 @@
 """Learner node: trains from the replay store in a background thread, publishes weights.
 
 The ROS callbacks never run an update: a training thread samples the store (reopened read-only,
-`refresh()`ed for newly committed episodes) and calls `agent.update(batch)`: one call per stored
+`refresh()`ed for newly committed episodes) and calls `learner.train_step` (sample + update): one call per stored
 step past `agent.warmup_rows`, each doing `agent.utd` gradient steps (so the UTD ratio holds
 whether the cell runs on the wall clock or accelerated). Weights go out on `policy_weights` (latched) at
 start and every `train.weights_every_s`; checkpoints every `train.checkpoint_every` updates and
@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from learner.loggers import guarded, make_logger, numbers
+from learner.train_step import train_step
 from robot_stack import contract
 from robot_stack import topics as T
 from robot_stack.nodes.base import RlifNode
@@ -156,14 +157,22 @@ class LearnerNode(RlifNode):
                 time.sleep(0.005)
                 self.times["wait_s"] += time.monotonic() - now
                 continue
-            self.state = "training"
-            batch = self.store.sample(rng=self.rng, **self.agent.sample_spec)
             try:
-                self.last_metrics = self.agent.update(batch)
+                metrics = train_step(self.agent, self.store, self.rng)
             except Exception as e:  # noqa: BLE001 - diverged or broken: stop, keep the last checkpoint
                 self.state = "stopped"
                 self.fault("training stopped", detail=f"{type(e).__name__}: {e}", updates=self.updates)
                 return
+            if metrics is None:  # the agent's subset is still empty (HG-DAgger before a takeover)
+                if self.state != "waiting_for_subset":
+                    self.get_logger().info(f"waiting_for_subset: agent.algo={a.algo} trains on rows of its subset "
+                                           f"{self.agent.sample_spec.get('subset')!r}; none is committed yet")
+                self.state = "waiting_for_subset"
+                time.sleep(0.05)
+                self.times["wait_s"] += time.monotonic() - now
+                continue
+            self.state = "training"
+            self.last_metrics = metrics
             self.times["train_s"] += time.monotonic() - now
             self.updates += 1
             n_rate += 1

@@ -63,6 +63,21 @@ def test_train_smoke_writes_the_run_folder(tmp_path):
 
 
 @pytest.mark.e2e
+def test_an_empty_training_subset_waits_and_never_stops_the_run(tmp_path):
+    """HG-DAgger trains on operator rows only; with no operator there are none. The learner
+    reports it waits for its subset (the accelerated cell does not wait for it) and keeps
+    serving: no fault, every episode runs, no update."""
+    run_dir = tmp_path / "run"
+    r = train("--operator", "none", "--episodes", "3", "--run-dir", str(run_dir), "--json", *TINY,
+              "--set", "agent.algo=hg-dagger", "--set", "agent.warmup_rows=10")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "[fault]" not in r.stderr, r.stderr[-3000:]
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert summary["episodes"] == 3 and summary["stopped"] == "done" and summary["learner_updates"] == 0
+    assert "waiting_for_subset" in (run_dir / "logs" / "learner.log").read_text()
+
+
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_whole_graph_sigkill_then_train_resume_continues(tmp_path):
     run_dir = tmp_path / "run"

@@ -6,6 +6,7 @@ import pytest
 import zarr
 
 from learner.config import ReplayConfig
+from learner.errors import EmptySubset
 from learner.labeling import rlif_rewards
 from learner.replay import ReplayStore, Source, StoreError
 from learner.replay_verify import verify
@@ -129,7 +130,7 @@ def test_empty_subsets_and_bad_names(path):
     with pytest.raises(ValueError, match="no committed rows"):
         s.sample(8, np.random.default_rng(0))
     fill(s, "PP")
-    with pytest.raises(ValueError, match="no committed rows in subset 'expert_labeled'"):
+    with pytest.raises(EmptySubset, match="no committed rows in subset 'expert_labeled'"):
         s.sample(8, np.random.default_rng(0), subset="expert_labeled")
     with pytest.raises(ValueError, match="allowed"):
         s.sample(8, np.random.default_rng(0), reward="sparse")
