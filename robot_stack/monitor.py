@@ -46,7 +46,8 @@ class GraphMonitor:
     def _status(self, msg):
         try:
             s = T.unpack_status(msg)
-        except T.TopicError:
+        except T.TopicError as e:  # a broken node: say so (its heartbeat is not acted on)
+            self.node.get_logger().warning(f"ignored heartbeat: {e}", throttle_duration_sec=10.0)
             return
         with self.lock:
             self.status[s["node"]] = s

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from robot_stack import config as cfgmod
-from robot_stack.launcher import Launcher
+from robot_stack.launcher import CLOCK_NODES, Launcher
 from robot_stack.monitor import GraphMonitor
 from robot_stack.plan import plan_nodes
 
@@ -85,6 +85,13 @@ class GraphSession:
         except Interrupted as e:
             self.launcher.out(f"[launcher] {e}: stopping")
             return "interrupted"
+
+    def clock_episodes(self) -> int:
+        """Episodes the clock node (the twin's cell or the Franka bridge) has ended, from its
+        heartbeat: the stop conditions' fallback should an episode_end event be missed."""
+        names = {n.name for p in self.launcher.processes for n in p.nodes() if (n.kind or n.name) in CLOCK_NODES}
+        status = self.monitor.snapshot()[0]
+        return max((status[n]["episodes"] for n in names if n in status), default=0)
 
     def close(self) -> dict:
         codes = self.launcher.stop()

@@ -281,14 +281,43 @@ def unpack_event(msg: String, since: float | None = None) -> Event:
     return Event(kind, d, str(d.pop("source", "")), stamp)
 
 
+# The heartbeat fields other nodes and the launcher ACT on (pacing, start-up, episode numbering,
+# stop conditions), per publishing node ("*": every node): declared here, checked on receipt by
+# `unpack_status` (present, of this type). Every other field is for people (dashboard, logs).
+# Types: "bool", "int" (not a bool), "number" (int or float, not a bool), "str".
+CONTROL_STATUS: dict[str, dict[str, str]] = {
+    "*": {"ready": "bool", "uptime_s": "number"},
+    "learner": {"updates": "int", "state": "str",       # the accelerated cell's UTD gate
+                "updates_per_s": "number"},             # the recorder's metrics rows
+    "actor": {"policy_version": "int"},                 # the recorder's metrics rows
+    "recorder": {"n_episodes": "int", "n_rows": "int"},  # the bridge numbers episodes after the store's
+    "cell": {"episodes": "int", "steps": "int", "phase": "str"},  # train/up stop conditions, bench
+    "franka_bridge": {"episodes": "int", "steps": "int", "phase": "str"},
+    "mux": {"estop": "bool"},                            # the supervisor's initial e-stop state
+}
+OPTIONAL_STATUS = {"inputs_matched": "bool"}  # any node that has inputs the clock waits for
+_IS = {"bool": lambda v: isinstance(v, bool), "str": lambda v: isinstance(v, str),
+       "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+       "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
 def pack_status(node: str, status: dict[str, Any]) -> String:
     return String(data=json.dumps({"node": node, **status}))
 
 
 def unpack_status(msg: String) -> dict[str, Any]:
+    """The heartbeat as a dict; `TopicError` naming the field when a control field (CONTROL_STATUS)
+    of its node is missing or of the wrong type."""
     d = _json(msg, STATUS)
-    if not isinstance(d.get("node"), str):
+    node = d.get("node")
+    if not isinstance(node, str):
         raise TopicError(f"{STATUS.name}: status JSON needs a 'node' name, got {msg.data[:200]!r}")
+    for field, kind in {**CONTROL_STATUS["*"], **CONTROL_STATUS.get(node, {})}.items():
+        if not _IS[kind](d.get(field)):
+            raise TopicError(f"{STATUS.name}: {node}'s heartbeat needs {field!r} ({kind}), got {d.get(field)!r}")
+    for field, kind in OPTIONAL_STATUS.items():
+        if field in d and not _IS[kind](d[field]):
+            raise TopicError(f"{STATUS.name}: {node}'s {field!r} must be {kind}, got {d[field]!r}")
     return d
 
 

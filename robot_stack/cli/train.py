@@ -79,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
         with GraphSession(prof, cfg, run_dir, args.operator, args.resume, remaining,
                           out=_warnings_only if not args.serve else _warnings_and_urls, on_event=on_event,
                           serve=args.serve, port=args.port) as g:
-            def done() -> bool:  # episode_end events, or the cell's own count should an event be missed
-                n = max(len(ends), g.monitor.snapshot()[0].get("cell", {}).get("episodes", 0))
+            def done() -> bool:  # episode_end events, or the clock's own count should an event be missed
+                n = max(len(ends), g.clock_episodes())
                 return n >= remaining or rolling_success() >= tr.target_success
 
             reason = g.wait(done,

@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
                 print(health_line(g.monitor, cfg.graph.node_dead_s), flush=True)
                 last[0] = time.monotonic()
 
-        def done() -> bool:  # events, or the cell's own count should an event be missed
-            n = max(len(episodes_done), g.monitor.snapshot()[0].get("cell", {}).get("episodes", 0))
+        def done() -> bool:  # events, or the clock's own count should an event be missed
+            n = max(len(episodes_done), g.clock_episodes())
             return bool(args.episodes) and n >= args.episodes
 
         reason = g.wait(done, tick=tick)

@@ -20,8 +20,9 @@ What differs from the twin cell (decisions):
 - **Stale robot state** (no pose or wrench for `franka.stale_ms`): a `fault` event, no new
   targets (the controller holds the last one) and no ticks; an episode in progress ends with
   reason `robot_fault` (truncated). When the state returns, the reset starts from the held target.
-  A check that comes late (this process was starved) waits one tick, so the state that arrived
-  meanwhile is taken first: a busy PC is not a dead driver (status `late_ticks`).
+  Staleness is measured on this process's running time (`logic.awake.AwakeClock`): a stall of
+  the bridge counts as one short gap and the state that arrived meanwhile is taken after it, so a
+  busy PC is not a dead driver (status `late_ticks` counts the stalls).
 - **FCI error** (a reflex over franka's collision thresholds, a communication error): franka_ros2
   deactivates every controller, so the state goes stale; the bridge then asks the driver
   (`admin.FrankaAdmin`, in a worker thread: callbacks never block) and, if the controllers are
@@ -51,10 +52,11 @@ from robot_stack import topics as T
 from robot_stack.franka import admin as A
 from robot_stack.franka import topics as FT
 from robot_stack.franka.cell import FrankaCell
+from robot_stack.logic.awake import AwakeClock
 from robot_stack.nodes.cell import CellNode
 
 FAST_HZ = 50.0  # staleness check and reset-motion rate, Hz
-LATE_TICK_S = 2.0 / FAST_HZ  # a fast tick this long after the previous one: this process was starved, s
+LATE_TICK_S = 2.0 / FAST_HZ  # a gap this long between readings of the awake clock counts as a stall, s
 STARTUP_S = 5.0  # no robot state at all this long after start -> fault (then keep waiting), s
 WAIT_FAULTS = ("force", "timeout", "outside")  # reset outcomes that wait for the operator
 
@@ -86,7 +88,7 @@ class FrankaBridgeNode(CellNode):
         self.create_subscription(ft.wrench.msg_type, ft.wrench.name, self.on_wrench, ft.wrench.qos)
         self.create_subscription(ft.joints.msg_type, ft.joints.name, self.on_joints, ft.joints.qos)
         self._t0 = self._last_fast = time.monotonic()
-        self._deferred = False  # the previous fast tick was late and skipped its judgment
+        self.awake = AwakeClock(LATE_TICK_S)  # the state's receive times and the staleness check
         self._no_state_reported = False
         self.last_target: list[float] = []
         if fr.dry_run:
@@ -105,11 +107,11 @@ class FrankaBridgeNode(CellNode):
     # ------------------------------------------------------------ franka_ros2 state
     def on_pose(self, msg):
         pos, quat, stamp = FT.unpack_pose(msg)
-        self.cell.on_pose(pos, quat, time.monotonic(), stamp)
+        self.cell.on_pose(pos, quat, self.awake.read(), stamp)
 
     def on_wrench(self, msg):
         force, torque, _ = FT.unpack_wrench(msg)
-        if self.cell.on_wrench(force, torque, time.monotonic()):
+        if self.cell.on_wrench(force, torque, self.awake.read()):
             self.counters["force_aborts"] += 1
             self.get_logger().warning(f"force {self.cell.core.max_force:.1f} N > {self.cfg.cell.max_force_n} N: "
                                       "target re-anchored on the measured pose")
@@ -118,7 +120,7 @@ class FrankaBridgeNode(CellNode):
     def on_joints(self, msg):
         q, _, _ = FT.unpack_joints(msg)
         if len(q) >= 7:
-            self.cell.on_joints(q, time.monotonic())
+            self.cell.on_joints(q, self.awake.read())
 
     def send_outbox(self):
         q = self.cell.take_joint_outbox()
@@ -182,15 +184,11 @@ class FrankaBridgeNode(CellNode):
         now = time.monotonic()
         dt, self._last_fast = now - self._last_fast, now
         self.admin_results()
-        if dt > LATE_TICK_S and not self._deferred:
-            # This process did not run for a while: state messages that arrived meanwhile wait in
-            # the executor behind this timer. Judge staleness on the next tick, after they are
-            # taken; once only, so a bridge starved every tick still detects a dead driver.
-            self._deferred = True
-            self.counters["late_ticks"] += 1
-            return
-        self._deferred = False
-        why = self.cell.stale(now)
+        # staleness on this process's running time: a stall of the bridge (a busy PC) is not a
+        # dead driver; the state that arrived meanwhile is taken after it (robot_stack.logic.awake)
+        awake = self.awake.read()
+        self.counters["late_ticks"] = self.awake.stalls
+        why = self.cell.stale(awake)
         if why and not self.cell.core.has_state():
             if not self._no_state_reported and now - self._t0 > STARTUP_S:
                 self._no_state_reported = True
@@ -201,7 +199,7 @@ class FrankaBridgeNode(CellNode):
         if why:
             if self.stale_why is None:
                 oldest = min(self.cell.core.pose_t, self.cell.core.wrench_t)
-                self.on_stale(why, state_age_ms=round(1e3 * (now - oldest), 1), check_gap_ms=round(1e3 * dt, 1))
+                self.on_stale(why, state_age_ms=round(1e3 * (awake - oldest), 1), check_gap_ms=round(1e3 * dt, 1))
             return
         if self.stale_why is not None:
             self.get_logger().info(f"robot state is back after: {self.stale_why}")
@@ -254,19 +252,16 @@ class FrankaBridgeNode(CellNode):
                 CellNode.end_episode(self, reason)
 
     def on_status(self, msg):
-        super().on_status(msg)  # the learner's pace (unused on the wall clock)
-        if self.started_any or not self.waiting_recorder:
-            return
-        try:
-            s = T.unpack_status(msg)
-        except T.TopicError:
-            return
+        s = super().on_status(msg)  # start-up waits, the learner's pace (unused on the wall clock)
+        if s is None or self.started_any or not self.waiting_recorder:
+            return s
         if s["node"] == "recorder":
             self.waiting_recorder = False
-            n = int(s.get("n_episodes", 0))
+            n = s["n_episodes"]  # a control field (topics.CONTROL_STATUS)
             if n > self.episode:
                 self.get_logger().info(f"the store holds {n} episodes: continuing at episode {n}")
                 self.episode = n
+        return s
 
     # ------------------------------------------------------------ FCI errors and recovery
     def admin_results(self):

@@ -99,6 +99,17 @@ class RlifNode(Node):
                 self.get_logger().warning(str(e))
             return None
 
+    def read_status(self, msg) -> dict[str, Any] | None:
+        """Another node's heartbeat, or None (counted in `malformed`, warned) when it breaks the
+        control fields of `topics.CONTROL_STATUS`: that node is broken, and acting on it would not be
+        safe (a missing learner counter would stall pacing, a missing episode count numbering)."""
+        try:
+            return T.unpack_status(msg)
+        except T.TopicError as e:
+            self.counters["malformed"] = self.counters.get("malformed", 0) + 1
+            self.get_logger().warning(f"ignored heartbeat: {e}", throttle_duration_sec=10.0)
+            return None
+
     def on_events(self, callback: Callable[[T.Event], None]) -> None:
         def _cb(msg):
             try:

@@ -247,17 +247,18 @@ class CellNode(RlifNode):
         if self.phase in ("ready", "estop"):
             self.end_episode(self.book.end_reason(False, False, {}))
 
-    def on_status(self, msg):
-        try:
-            s = T.unpack_status(msg)
-        except T.TopicError:
-            return
+    def on_status(self, msg) -> dict | None:
+        """Act on a heartbeat (start-up waits, the learner's pace); returns it (None if refused)."""
+        s = self.read_status(msg)
+        if s is None:
+            return None
         node = s["node"]
         if node == "recorder" and s.get("inputs_matched"):
             self.recorder_matched = True
         if node in self.waiting_for and s.get("ready", True) and s.get("inputs_matched", True):
             self.waiting_for.discard(node)
-        if node == "learner" and "updates" in s:
-            self.gate.on_learner_updates(s["updates"], starved=s.get("state") in LEARNER_STARVED)
+        if node == "learner":  # its counter and state are control fields (topics.CONTROL_STATUS)
+            self.gate.on_learner_updates(s["updates"], starved=s["state"] in LEARNER_STARVED)
         if self.accelerated:
             self.try_step()  # the gate or the start-up wait may have opened
+        return s

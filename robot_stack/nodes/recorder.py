@@ -178,15 +178,14 @@ class RecorderNode(RlifNode):
                              int(d["episode"]))
 
     def on_status(self, msg):
-        try:
-            s = T.unpack_status(msg)
-        except T.TopicError:
+        s = self.read_status(msg)
+        if s is None:
             return
-        if s["node"] == "learner":
-            self.learner["updates_per_s"] = s.get("updates_per_s", 0.0)
-            self.learner["updates"] = s.get("updates", 0)
+        if s["node"] == "learner":  # control fields (topics.CONTROL_STATUS)
+            self.learner["updates_per_s"] = s["updates_per_s"]
+            self.learner["updates"] = s["updates"]
         elif s["node"] == "actor":
-            self.actor_version = s.get("policy_version", -1)
+            self.actor_version = s["policy_version"]
 
     def close(self):
         self.process()  # an episode whose end (and rows) arrived is committed

@@ -13,6 +13,7 @@ import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 
+from learner.replay import Source
 from robot_stack import config as cfgmod
 from robot_stack import contract
 from robot_stack import topics as T
@@ -94,6 +95,17 @@ class Probe:
     def cmds_since(self, t0: float) -> list[T.Command]:
         with self.lock:
             return [c for t, c in self.commands if t >= t0]
+
+    def executed_since(self, t0: float, source=None) -> list[T.Command]:
+        """The command each step executed, of steps whose commands arrived after t0: a step the
+        clock held (its HOLD announcement after a missed deadline) is a HOLD even if the mux's
+        late command for it shows on the topic too."""
+        by_step: dict = {}
+        for c in self.cmds_since(t0):
+            key = (c.episode, c.step)
+            if by_step.get(key) is None or c.source == Source.HOLD:
+                by_step[key] = c
+        return [c for c in by_step.values() if source is None or c.source == source]
 
     def events_of(self, kind: str, since: float = 0.0) -> list[T.Event]:
         with self.lock:

@@ -49,15 +49,7 @@ def launch(tmp_path, nodes, operator="none", sets=(), actor_weights=True, node_p
 
 
 def executed_since(probe, t0: float, source: Source | None = None) -> list:
-    """The command each step executed, of steps whose commands arrived after t0: a step the cell
-    held (its HOLD announcement after a missed deadline) is a HOLD even if the mux's late command
-    for it shows on the topic too."""
-    by_step: dict = {}
-    for c in probe.cmds_since(t0):
-        key = (c.episode, c.step)
-        if by_step.get(key) is None or c.source == Source.HOLD:
-            by_step[key] = c
-    return [c for c in by_step.values() if source is None or c.source == source]
+    return probe.executed_since(t0, source)
 
 
 @pytest.mark.parametrize("compose", [True, False], ids=["composed", "one-process-per-node"])
@@ -118,12 +110,12 @@ def test_cell_takes_no_step_until_the_recorder_sees_its_inputs(tmp_path, probe):
                  what="the cell's heartbeat and status subscription")  # subscribers: the cell, the monitor
         t_end = time.monotonic() + 3.0
         while time.monotonic() < t_end:  # a recorder whose subscriptions are not matched yet
-            status_pub.publish(T.pack_status("recorder", {"n_rows": 0, "n_episodes": 0, "inputs_matched": False}))
+            status_pub.publish(T.pack_status("recorder", {"ready": True, "uptime_s": 1.0, "n_rows": 0, "n_episodes": 0, "inputs_matched": False}))
             time.sleep(0.25)
         assert probe.obs_since(0) == []
 
         def matched_heartbeat():
-            status_pub.publish(T.pack_status("recorder", {"n_rows": 0, "n_episodes": 0, "inputs_matched": True}))
+            status_pub.publish(T.pack_status("recorder", {"ready": True, "uptime_s": 1.0, "n_rows": 0, "n_episodes": 0, "inputs_matched": True}))
             return probe.obs_since(0)
 
         obs = wait_for(matched_heartbeat, 20, interval=0.25, what="observations after the recorder matched")

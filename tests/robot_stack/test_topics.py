@@ -1,5 +1,6 @@
 """Round trips for every topic of the contract, and rejection of malformed messages."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -88,8 +89,8 @@ def test_intervening_and_joy_round_trip():
 def test_events_and_status_round_trip_and_reject_bad_json():
     e = T.unpack_event(T.pack_event(T.Event("episode_end", {"episode": 3, "success": True}, source="cell")))
     assert e.kind == "episode_end" and e.data == {"episode": 3, "success": True} and e.source == "cell"
-    s = T.unpack_status(T.pack_status("mux", {"ticks": 5}))
-    assert s == {"node": "mux", "ticks": 5}
+    s = T.unpack_status(T.pack_status("mux", {"ticks": 5, "ready": True, "uptime_s": 1.5, "estop": False}))
+    assert s == {"node": "mux", "ticks": 5, "ready": True, "uptime_s": 1.5, "estop": False}
     from std_msgs.msg import String
 
     with pytest.raises(T.TopicError, match="not JSON"):
@@ -98,6 +99,32 @@ def test_events_and_status_round_trip_and_reject_bad_json():
         T.unpack_event(String(data=json.dumps({"episode": 1})))
     with pytest.raises(T.TopicError, match="'node'"):
         T.unpack_status(String(data=json.dumps({"x": 1})))
+
+
+BASE = {"ready": True, "uptime_s": 3.0}
+
+
+@pytest.mark.parametrize("node, body, field", [
+    ("learner", {"state": "training"}, "'updates' (int)"),                 # the UTD gate's counter missing
+    ("learner", {"updates": "12", "state": "training"}, "'updates' (int)"),  # a string is not a count
+    ("learner", {"updates": True, "state": "training"}, "'updates' (int)"),  # nor is a bool
+    ("recorder", {"n_rows": 10}, "'n_episodes' (int)"),                    # the bridge's episode numbering
+    ("cell", {"episodes": 1, "steps": 3.0, "phase": "ready"}, "'steps' (int)"),
+    ("franka_bridge", {"episodes": 1, "steps": 3}, "'phase' (str)"),
+    ("actor", {"ready": "yes"}, "'ready' (bool)"),                         # every node's fields
+])
+def test_a_heartbeat_missing_a_control_field_is_refused_naming_it(node, body, field):
+    with pytest.raises(T.TopicError, match=re.escape(f"{node}'s heartbeat needs {field}")):
+        T.unpack_status(T.pack_status(node, {**BASE, **body}))
+
+
+def test_control_fields_pass_and_people_fields_are_free():
+    s = T.unpack_status(T.pack_status("learner", {**BASE, "updates": 4, "state": "training", "updates_per_s": 2,
+                                                  "q_mean": "n/a"}))
+    assert s["updates"] == 4 and s["q_mean"] == "n/a"
+    assert T.unpack_status(T.pack_status("dashboard-x", {**BASE, "anything": [1]}))["anything"] == [1]
+    with pytest.raises(T.TopicError, match="'inputs_matched' must be bool"):
+        T.unpack_status(T.pack_status("recorder", {**BASE, "n_rows": 0, "n_episodes": 0, "inputs_matched": 1}))
 
 
 def test_weights_round_trip_and_label_check():

@@ -100,8 +100,10 @@ def test_box_clip_and_hand_over_without_a_target_jump(tmp_path, probe):
         steps = np.abs(np.diff(targets, axis=0))
         assert steps[:, [0, 2, 3, 4, 5]].max() < 1e-6, steps  # policy zeros: nothing but the operator's y
         assert 0.003 - 1e-6 <= steps[:, 1].max() <= 0.003 + 1e-6  # each operator step: 0.3 x 1 cm
-        n_human = sum(c.source == Source.HUMAN for c in probe.cmds_since(t0))
-        assert targets[-1, 1] - targets[0, 1] == pytest.approx(0.003 * n_human, abs=1e-5)
+        # every operator step moved the target by at most its 3 mm (less only where the one-step
+        # limit around the measured pose clipped it: an arm lagging on a loaded machine)
+        n_human = len(probe.executed_since(t0, Source.HUMAN))  # a held step's late command moved nothing
+        assert 0.003 - 1e-6 <= targets[-1, 1] - targets[0, 1] <= 0.003 * n_human + 1e-5
         # 2. the policy pushes +x for good: the target stops at the safety box
         t2 = time.monotonic()
         mode["a"] = [1.0, 0, 0, 0, 0, 0]
@@ -140,8 +142,8 @@ def test_stale_robot_state_holds_and_faults(tmp_path, probe):
 
 def test_a_stalled_bridge_is_not_a_stale_robot(tmp_path, probe):
     """The bridge's process paused (SIGSTOP) past `franka.stale_ms` while the driver keeps
-    publishing: on waking, the state that arrived meanwhile is taken before staleness is judged,
-    so no fault; a late tick is counted (`late_ticks`)."""
+    publishing: staleness is measured on the bridge's running time, so the stall is one short gap
+    and the state that arrived meanwhile counts: no fault; the stalls are counted (`late_ticks`)."""
     probe.on_observation = lambda o: probe.act(o.episode, o.step, [0.0] * 6)
     g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"])
     try:
@@ -154,9 +156,8 @@ def test_a_stalled_bridge_is_not_a_stale_robot(tmp_path, probe):
             t_wake = time.monotonic()
             wait_for(lambda: probe.obs_since(t_wake), 10, what="steps after the pause")
         assert [e.data for e in probe.events_of("fault")] == []
-        late = wait_for(lambda: g.monitor.snapshot()[0].get("franka_bridge", {}).get("late_ticks"), 10,
-                        what="the late ticks in the bridge's heartbeat")
-        assert late >= 3
+        wait_for(lambda: g.monitor.snapshot()[0].get("franka_bridge", {}).get("late_ticks", 0) >= 3, 10,
+                 what="three stalls counted in the bridge's heartbeat")
     finally:
         g.close()
 
@@ -186,7 +187,7 @@ def test_first_episode_waits_for_the_recorder_and_continues_its_numbering(tmp_pa
         assert probe.events_of("episode_start") == [] and probe.obs_since(0) == []
 
         def recorder_heartbeat():
-            status_pub.publish(T.pack_status("recorder", {"n_rows": 700, "n_episodes": 7, "inputs_matched": True}))
+            status_pub.publish(T.pack_status("recorder", {"ready": True, "uptime_s": 1.0, "n_rows": 700, "n_episodes": 7, "inputs_matched": True}))
             return probe.events_of("episode_start")
 
         starts = wait_for(recorder_heartbeat, 20, interval=0.25, what="episode start after the recorder's status")
@@ -231,6 +232,7 @@ def test_after_stale_state_returns_a_reset_starts_from_the_held_target(tmp_path,
         rec = TargetRecorder(probe, cfg)
         wait_for(lambda: probe.events_of("fault"), 60, what="the stale fault")
         t_fault = time.monotonic()
+        assert len(rec.since(0)), [e.data for e in probe.events_of("fault")]
         before = rec.since(0)[-1]
         starts = wait_for(lambda: probe.events_of("episode_start", since=t_fault), 30, what="an episode after recovery")
         fault, ends = probe.events_of("fault")[0], probe.events_of("episode_end")
