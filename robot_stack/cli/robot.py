@@ -23,7 +23,8 @@ import numpy as np
 from robot_stack.cli.common import CliError, add_config_args, add_json_arg, emit_json, resolve_config
 
 BRIDGE = "franka_bridge"
-HEARTBEAT_WAIT_S = 3.0
+HEARTBEAT_WAIT_S = 5.0  # once a graph node is heard (or the bridge seen), wait this long for its heartbeat, s
+GRAPH_WAIT_S = 10.0  # no heartbeat at all for this long: no graph (DDS discovery here takes 0.1-3.4 s), s
 PUSH_MIN_N = 5.0  # push-test: a push is a |f_z| above this, N
 DISCOVERY_WAIT_S = 10.0  # push-test: wait this long for the driver's topics before listening, s
 
@@ -107,14 +108,16 @@ def run_recover(args: argparse.Namespace) -> int:
 
     cfg = load_config(args)
     names = A.controllers_of(cfg.franka)
-    seen: dict[str, list] = {"bridge": [], "events": []}
+    seen: dict[str, list] = {"bridge": [], "any": [], "events": []}
     with ros_node("rlif_robot") as node:
         def on_status(msg):
             try:
-                if T.unpack_status(msg)["node"] == BRIDGE:
-                    seen["bridge"].append(time.monotonic())
+                node_name = T.unpack_status(msg)["node"]
             except T.TopicError:
-                pass
+                return
+            seen["any"].append(time.monotonic())
+            if node_name == BRIDGE:
+                seen["bridge"].append(time.monotonic())
 
         def on_event(msg):
             try:
@@ -128,8 +131,15 @@ def run_recover(args: argparse.Namespace) -> int:
         node.create_subscription(T.STATUS.msg_type, T.STATUS.name, on_status, T.STATUS.qos)
         node.create_subscription(T.EVENTS.msg_type, T.EVENTS.name, on_event, T.EVENTS.qos)
         pub = node.create_publisher(T.EVENTS.msg_type, T.EVENTS.name, T.EVENTS.qos)
-        deadline = time.monotonic() + HEARTBEAT_WAIT_S
-        while not seen["bridge"] and time.monotonic() < deadline:
+        # Is a bridge running? Discovery is not instant: a bridge seen in the ROS graph, or any
+        # graph node heard, gives the bridge's heartbeat HEARTBEAT_WAIT_S more to arrive.
+        t_start, t_hint = time.monotonic(), None
+        while not seen["bridge"]:
+            now = time.monotonic()
+            if t_hint is None and (seen["any"] or BRIDGE in node.get_node_names()):
+                t_hint = now
+            if now > (t_hint + HEARTBEAT_WAIT_S if t_hint is not None else t_start + GRAPH_WAIT_S):
+                break
             time.sleep(0.05)
         if seen["bridge"]:
             _say(args, "the Franka bridge is running: asking it to recover and re-arm")
