@@ -1,4 +1,4 @@
-"""The agent interface shared by RLPD/SAC and the imitation baselines, and `make_agent`.
+"""The agent interface shared by RLPD/SAC and the imitation baselines (`learner.agents` builds them).
 
 Every agent:
 - `sample_spec` -> dict of keyword arguments for `ReplayStore.sample(rng=..., **spec)`:
@@ -186,19 +186,3 @@ class Agent:
                 "hidden": list(self.cfg.hidden), "n_critics": self.cfg.n_critics,
                 "layer_norm": self.cfg.layer_norm}
 
-
-def make_agent(cfg: AgentConfig, obs_dim: int, action_dim: int, seed: int,
-               replay: ReplayConfig | None = None) -> Agent:
-    """The agent for `cfg.algo`: 'rlpd' (SAC), 'bc', 'hg-dagger' or 'dagger'.
-
-    `cfg.threads > 0` sets torch's CPU thread count (process-wide).
-    """
-    from learner.baselines import BCAgent, DAggerAgent, HGDAggerAgent
-    from learner.sac import SACAgent
-
-    classes = {"rlpd": SACAgent, "bc": BCAgent, "hg-dagger": HGDAggerAgent, "dagger": DAggerAgent}
-    if cfg.algo not in classes:
-        raise ValueError(f"agent.algo={cfg.algo!r}; allowed: {sorted(classes)}")
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
-    return classes[cfg.algo](cfg, obs_dim, action_dim, seed, replay)

@@ -124,7 +124,7 @@ BF16 = ("compiled_bf16",)  # not the precision of the plain loop: never the head
 
 
 def _variant(name: str, batches, warm: int) -> tuple[str, object, float]:
-    from learner.agent import make_agent
+    from learner.agents import make_agent
 
     cfg = AgentConfig(n_critics=N_CRITICS, hidden=HIDDEN, batch_size=BATCH, utd=1, device="auto", **VARIANTS[name])
     agent = make_agent(cfg, OBS, ACT, seed=0)

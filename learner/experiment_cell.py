@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from learner import seeds
-from learner.agent import make_agent
+from learner.agents import make_agent
 from learner.cells import OFFSET_SCALE, OffsetObserved
 from learner.errors import TrainingDiverged
 from learner.experiment_eval import deploy_operator, final_eval, run_set

@@ -26,7 +26,7 @@ import numpy as np
 
 from learner import reference as refmod
 from learner import safeio, seeds
-from learner.agent import make_agent
+from learner.agents import make_agent
 from learner.config import AgentConfig, ReplayConfig
 from learner.loop import evaluate, run_episode
 from learner.policy import Policy

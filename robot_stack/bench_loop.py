@@ -22,7 +22,7 @@ from robot_stack.plan import set_observers
 
 
 def _actor_weights(cfg, path: Path) -> Path:
-    from learner.agent import make_agent
+    from learner.agents import make_agent
 
     agent = make_agent(cfg.agent, len(contract.OBS_LABELS), len(contract.action_labels(cfg.cell.action_space)),
                        seed=0)

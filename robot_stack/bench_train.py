@@ -45,7 +45,7 @@ def _load() -> float:
 
 def in_process(cfg: cfgmod.RunConfig, seconds: float, run_dir: Path, say) -> dict:
     """`learner.loop.run_episode` with the graph's objects and seeds, timed after the warm-up."""
-    from learner.agent import make_agent
+    from learner.agents import make_agent
     from learner.loop import run_episode
     from learner.operators import make_operator
     from learner.replay import ReplayStore

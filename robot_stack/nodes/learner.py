@@ -35,7 +35,7 @@ STORE_WAIT_S = 60.0  # the recorder creates the store; wait this long for it
 class LearnerNode(RlifNode):
     def __init__(self):
         super().__init__("learner")
-        from learner.agent import make_agent
+        from learner.agents import make_agent
 
         resume = bool(self.param("resume", False))
         self.ckpt_dir = self.run_dir / "checkpoints"

@@ -149,7 +149,7 @@ def write_run_config(run_dir: Path, sets: list[str], profile: str = "sim") -> cf
 
 def actor_weights_file(cfg: cfgmod.RunConfig, path: Path, seed: int = 0) -> Path:
     """A policy file for the actor node (a fresh agent's actor: latency/wiring tests only)."""
-    from learner.agent import make_agent
+    from learner.agents import make_agent
 
     agent = make_agent(cfg.agent, len(contract.OBS_LABELS), len(contract.action_labels(cfg.cell.action_space)),
                        seed=seed)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from learner.agent import make_agent
+from learner.agents import make_agent
 from learner.config import AgentConfig
 
 OBS, ACT = 5, 2

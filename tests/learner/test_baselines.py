@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from learner.agent import make_agent
+from learner.agents import make_agent
 from tests.learner.helpers import small_cfg
 
 pytestmark = pytest.mark.unit

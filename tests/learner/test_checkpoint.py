@@ -105,7 +105,7 @@ def test_mismatched_checkpoint_names_the_problem(tmp_path, change):
 
 
 def test_wrong_dims_and_missing_folder(tmp_path):
-    from learner.agent import make_agent
+    from learner.agents import make_agent
     from tests.learner.helpers import small_cfg
 
     path = save_checkpoint(tmp_path / "a", small_agent())

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from learner.agent import make_agent
+from learner.agents import make_agent
 from learner.loop import evaluate, run_episode, run_loop
 from learner.policy import Policy
 from learner.replay import ReplayStore, Source

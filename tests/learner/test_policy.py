@@ -61,7 +61,7 @@ def test_nan_weights_and_bad_obs_are_rejected():
 def test_observation_scale_travels_with_the_actor():
     """The contract's per-feature scale for the 18-D cell observation (cm, 0.1 rad, 10 N -> 1)
     is applied inside the networks and exported, so the actor node acts like the learner."""
-    from learner.agent import make_agent
+    from learner.agents import make_agent
     from sim.contract import OBS_LABELS, OBS_SCALE
     from tests.learner.helpers import small_cfg
 

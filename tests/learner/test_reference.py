@@ -18,7 +18,7 @@ pytestmark = pytest.mark.unit
 
 
 def _make(tmp_path, obs_dim=18, act_dim=6, name="ref.safetensors"):
-    from learner.agent import make_agent
+    from learner.agents import make_agent
 
     agent = make_agent(small_cfg(n_critics=3), obs_dim, act_dim, seed=0)
     levels = {}

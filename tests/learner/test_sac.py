@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from learner.agent import make_agent
+from learner.agents import make_agent
 from learner.errors import TrainingDiverged
 from learner.nets import EnsembleCritic
 from tests.learner.helpers import params_equal, random_batch, small_agent, small_cfg

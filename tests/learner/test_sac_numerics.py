@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from learner.agent import make_agent
+from learner.agents import make_agent
 from learner.config import AgentConfig
 from learner.errors import TrainingDiverged
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from learner.agent import make_agent
+from learner.agents import make_agent
 from learner.config import AgentConfig
 from learner.replay import ReplayStore, Source
 from learner.train_step import train_step

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from learner.agent import make_agent
+from learner.agents import make_agent
 from learner.checkpoint import save_checkpoint
 from learner.config import AgentConfig
 from sim.cell import ACTION_LABELS, OBS_LABELS

@@ -88,7 +88,7 @@ def test_experiment_rejects_bad_input_clearly(tmp_path):
              str(tmp_path / "c"))
     assert r.returncode == 1 and "rlif reference train" in r.stderr and "Traceback" not in r.stderr
     bad = tmp_path / "actor.safetensors"  # an actor file is not a reference file
-    from learner.agent import make_agent
+    from learner.agents import make_agent
     from learner.config import AgentConfig
     bad.write_bytes(make_agent(AgentConfig(hidden=(8,), n_critics=2), 18, 6, seed=0).export_actor())
     r = rlif("experiment", "--set", f"operator.reference={bad}", "--run-dir", str(tmp_path / "d"))

@@ -82,7 +82,7 @@ def test_the_blocks_work(tmp_path):
 
 @pytest.mark.slow
 def test_non_ros_commands_run_where_rclpy_is_missing(tmp_path):
-    from learner.agent import make_agent
+    from learner.agents import make_agent
     from learner.checkpoint import save_checkpoint
     from learner.config import AgentConfig
     from learner.replay import ReplayStore, Source
