@@ -43,6 +43,9 @@ METRIC_KEYS = ("episode", "success", "interventions", "intervention_rate", "leng
                "updates_per_s", "wall_time")
 
 
+PAUSE_CONFIRM_S = 5.0  # a pause/resume shows at once; the learner's heartbeat is believed once it
+# agrees, or this long after the request (a learner that did not act shows its truth), s
+
 class ReadOnlyError(RuntimeError):
     """A state-changing request on a state with no live graph (no `publish_event`)."""
 
@@ -69,6 +72,7 @@ class SupervisorState:
         self._estop_seen = False
         self._estop_reason = ""
         self._paused = False
+        self._pause_req: tuple[bool, float] | None = None  # (asked, when): until the learner agrees
         self._updates_per_s = 0.0
         self._updates = 0
         self._policy_version: int | None = None
@@ -110,8 +114,10 @@ class SupervisorState:
             if node == "learner":
                 self._updates_per_s = _num(status.get("updates_per_s"), self._updates_per_s)
                 self._updates = int(_num(status.get("updates"), self._updates))
-                if "paused" in status:
-                    self._paused = bool(status["paused"])
+                if "paused" in status:  # a heartbeat sent before our request must not undo it
+                    p, req = bool(status["paused"]), self._pause_req
+                    if req is None or p == req[0] or self._clock() - req[1] > PAUSE_CONFIRM_S:
+                        self._paused, self._pause_req = p, None
                 if status.get("policy_version") is not None and self._policy_version is None:
                     self._policy_version = int(_num(status["policy_version"], -1))
             elif node == "actor" and status.get("policy_version") is not None:
@@ -136,10 +142,9 @@ class SupervisorState:
             self._estop_reason = str(data.get("reason", ""))
         elif kind == EventKind.ESTOP_CLEAR:
             self._estop, self._estop_seen, self._estop_reason = False, True, ""
-        elif kind == EventKind.TRAINING_PAUSE:
-            self._paused = True
-        elif kind == EventKind.TRAINING_RESUME:
-            self._paused = False
+        elif kind in (EventKind.TRAINING_PAUSE, EventKind.TRAINING_RESUME):
+            self._paused = kind == EventKind.TRAINING_PAUSE
+            self._pause_req = (self._paused, self._clock())
         elif kind == EventKind.EPISODE_START and "episode" in data:
             self._episode, self._step = int(_num(data["episode"], 0)), 0
         elif kind == EventKind.EPISODE_END and "episode" in data:

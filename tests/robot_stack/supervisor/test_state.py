@@ -113,8 +113,8 @@ def test_estop_is_synced_from_the_mux_before_any_estop_event():
 
 
 def test_requests_publish_the_event_vocabulary():
-    log = EventLog()
-    s = SupervisorState(log)
+    log, clock = EventLog(), Clock()
+    s = SupervisorState(log, clock=clock)
     s.on_event(K.EPISODE_START, {"episode": 5})
     s.start_episode()
     s.mark_success()
@@ -125,7 +125,8 @@ def test_requests_publish_the_event_vocabulary():
     assert not s.status()["paused"]
     assert log.kinds() == [K.REQ_START, K.REQ_SUCCESS, K.REQ_ABORT, K.TRAINING_PAUSE, K.TRAINING_RESUME]
     assert log.events[1][1]["episode"] == 5 and log.events[2][1]["reason"] == "bad grasp"
-    s.on_status({"node": "learner", "paused": True})  # the learner's own word wins
+    clock.t += 6.0
+    s.on_status({"node": "learner", "paused": True})  # past PAUSE_CONFIRM_S the learner's own word wins
     assert s.status()["paused"]
 
 
@@ -177,3 +178,20 @@ def test_concurrent_ingest_and_reads_are_consistent():
         s.metrics()
     rows = s.metrics()
     assert len(rows) == 2000 and sorted(r["seq"] for r in rows) == list(range(2000))
+
+
+def test_a_pause_shows_at_once_and_an_older_learner_heartbeat_does_not_undo_it():
+    clock = Clock()
+    s = SupervisorState(EventLog(), clock=clock)
+    s.pause_training()
+    s.on_status({"node": "learner", "updates": 5, "paused": False})  # sent before it got the pause
+    assert s.status()["paused"]
+    s.on_status({"node": "learner", "updates": 5, "paused": True})  # it paused: confirmed
+    clock.t += 1.0
+    s.resume_training()
+    s.on_status({"node": "learner", "updates": 5, "paused": True})
+    assert not s.status()["paused"]
+    s.pause_training()
+    clock.t += 6.0  # a learner that never acts on the request: its word wins after 5 s
+    s.on_status({"node": "learner", "updates": 5, "paused": False})
+    assert not s.status()["paused"]
