@@ -10,6 +10,9 @@ temperature step, starting from numpy batches (host -> torch conversion included
   update loop, `.item()` per metric.
 - "graph*": `agent.cuda_graph` (learner/sac_graph.py): one CUDA graph replay per update, metrics
   read back every 100 updates; without CUDA the same code runs eagerly (`graph_captured` false).
+- "train_step_*": the learner node's training step (`learner.train_step`: a sample from a real
+  replay store, then the update) at UTD 20, the RLPD real-robot ratio; target 200 critic steps/s
+  (learner/bench_train_step.py).
 - "matmul_only_updates_per_s": only the update's matmuls (same shapes, torch's BLAS), i.e. what
   no eager fp32 implementation of these FLOPs can beat (`matmul_only_speedup` vs the plain loop).
 CPU with torch's default thread count (all cores), or CUDA when present (`device`,
@@ -28,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from learner import bench_train_step
 from learner.config import AgentConfig
 from learner.nets import TanhGaussianActor
 
@@ -177,7 +181,7 @@ def run(quick: bool = False, progress: bool = True) -> dict:
     """
     batches = _batches(8, np.random.default_rng(0))
     names = ["eager", "graph"] if quick else list(VARIANTS)
-    warm, n, rounds = (2, 5, 1) if quick else (10, 40, 5)
+    warm, n, rounds = (2, 5, 1) if quick else (10, 200 if torch.cuda.is_available() else 40, 5)
     agents, compile_s = {}, {}
     for name in names:
         if progress:
@@ -216,6 +220,9 @@ def run(quick: bool = False, progress: bool = True) -> dict:
                 "cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
                 "batch": BATCH, "n_critics": N_CRITICS, "obs_dim": OBS, "action_dim": ACT,
                 "updates_per_round": n, "rounds": rounds, "load_avg_1min": round(_load(), 2)})
+    if progress:
+        print("train_step at the RLPD real-robot ratio (learner/bench_train_step.py) ...", file=sys.stderr)
+    out.update(bench_train_step.run(quick=quick))
     return out
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+MIN_FALL = 0.05  # a training-rate fall smaller than this (absolute) is within one window's noise
+
 
 def _row(rows: list[dict], method: str, expert: str = "mid") -> dict | None:
     return next((r for r in rows if r["method"] == method and r["expert"] == expert), None)
@@ -37,8 +39,9 @@ def check_targets(rows: list[dict], experts: dict[str, dict]) -> list[str]:
         out.append(f"- RLIF deployment intervention rate, human operator, <= 5 %: "
                    f"{d:.1%} -> {_ok(c)}" if _finite(d) else f"- RLIF deployment rate <= 5 %: {_ok(None)}")
         f, la = rl["intervention_rate_first"], rl["intervention_rate_last"]
-        c = la < f if _finite(f, la) else None
-        out.append(f"- RLIF training intervention rate falls (first {f:.2f} -> last {la:.2f}): {_ok(c)}")
+        c = f - la >= MIN_FALL if _finite(f, la) else None
+        out.append(f"- RLIF training intervention rate falls by >= {MIN_FALL:.0%} points (first {f:.1%} -> last "
+                   f"{la:.1%}): {_ok(c)}")
     else:
         out.append("- RLIF (mid): not measured")
     if dg is not None and _finite(dg["held_out"], ex):

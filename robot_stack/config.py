@@ -29,6 +29,11 @@ from sim.config import CellConfig, OperatorConfig
 from teleop.config import TeleopConfig
 
 LAUNCH_DIR = Path(__file__).resolve().parent.parent / "launch"
+# Fast DDS 3's builtin transport sets ('' = not set: the environment's). UDPv4 on the robot: the
+# franka_ros2 driver runs ROS 2 Jazzy (Fast DDS 2), whose shared memory these Kilted wheels (Fast
+# DDS 3) cannot read; and on a loaded 2-core machine the shared-memory path lost runs of
+# best-effort robot state for 300 ms between the twin stand-in and the bridge (UDP did not).
+DDS_TRANSPORTS = ("", "DEFAULT", "DEFAULTv6", "SHM", "UDPv4", "UDPv6", "LARGE_DATA", "P2P")
 MIN_BODY_BYTES = 1024  # supervisor.max_body_bytes floor: an e-stop's {"reason": ...} must fit
 
 
@@ -55,11 +60,16 @@ class GraphConfig:
     learner_nice: int = _f(10, "wall-clock graphs: the learner's process runs at this niceness (0-19) so the "
                            "control loop's nodes win a shared CPU; the accelerated twin waits for the learner "
                            "and keeps it at the parent's", ge=0, le=19)
+    dds_transport: str = _f("", "Fast DDS transports of every node process the launcher starts "
+                            "(FASTDDS_BUILTIN_TRANSPORTS): '' keeps the environment's (shared memory + UDP); "
+                            "the franka profiles set UDPv4 (see DDS_TRANSPORTS)")
 
     def validate(self) -> None:  # deadlines: a NaN or inf here would switch the hold off
         _check(_positive(self.deadline_ms), "graph.deadline_ms", "must be a finite number > 0")
         _check(_positive(self.teleop_timeout_ms), "graph.teleop_timeout_ms", "must be a finite number > 0")
         _check(_positive(self.accelerated_wait_s), "graph.accelerated_wait_s", "must be a finite number > 0")
+        _check(self.dds_transport in DDS_TRANSPORTS, "graph.dds_transport",
+               f"must be one of {list(DDS_TRANSPORTS)}")
 
 
 @dataclass(frozen=True)

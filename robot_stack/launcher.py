@@ -107,13 +107,13 @@ def processes(nodes: list[NodeSpec]) -> list[NodeSpec]:
 
 
 class NodeProcess:
-    def __init__(self, spec: NodeSpec, run_dir: Path, out: Callable[[str], None]):
+    def __init__(self, spec: NodeSpec, run_dir: Path, out: Callable[[str], None], env: dict[str, str] | None = None):
         self.spec, self.out = spec, out
         log_dir = run_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log: TextIO = _open_log(log_dir / f"{spec.name}.log")
         self.member_logs = {m.name: _open_log(log_dir / f"{m.name}.log") for m in spec.members}
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(spec.argv(run_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      env=env, text=True, bufsize=1, preexec_fn=_die_with_parent)
         self.reader = threading.Thread(target=self._pump, daemon=True)
@@ -140,8 +140,10 @@ class NodeProcess:
 
 
 class Launcher:
-    def __init__(self, run_dir: Path, nodes: list[NodeSpec], out: Callable[[str], None] | None = None):
+    def __init__(self, run_dir: Path, nodes: list[NodeSpec], out: Callable[[str], None] | None = None,
+                 env: dict[str, str] | None = None):
         self.run_dir, self.nodes = Path(run_dir), nodes
+        self.env = dict(env or {})  # set in every node process's environment (over ours)
         self.processes = processes(nodes)
         self.out = out or (lambda s: print(s, flush=True))
         self.procs: dict[str, NodeProcess] = {}
@@ -151,7 +153,7 @@ class Launcher:
         first = [n for n in self.processes if not n.is_clock()]
         last = [n for n in self.processes if n.is_clock()]
         for spec in first:
-            self.procs[spec.name] = NodeProcess(spec, self.run_dir, self.out)
+            self.procs[spec.name] = NodeProcess(spec, self.run_dir, self.out, self.env)
         if monitor is not None and last:
             deadline = time.monotonic() + ready_timeout_s
             waiting = {name for n in first for name in n.node_names()}
@@ -168,7 +170,7 @@ class Launcher:
                 raise RuntimeError(f"nodes not ready within {ready_timeout_s:.0f} s: {why} "
                                    f"(see {self.run_dir}/logs/)")
         for spec in last:
-            self.procs[spec.name] = NodeProcess(spec, self.run_dir, self.out)
+            self.procs[spec.name] = NodeProcess(spec, self.run_dir, self.out, self.env)
 
     def restart(self, name: str, **params) -> NodeProcess:
         """Start process `name` again (after it died or was killed), optionally with new
@@ -182,7 +184,7 @@ class Launcher:
         old.close_logs()
         spec = NodeSpec(old.spec.name, {**old.spec.params, **params}, old.spec.kind, old.spec.group,
                         old.spec.executor, old.spec.members)
-        self.procs[name] = NodeProcess(spec, self.run_dir, self.out)
+        self.procs[name] = NodeProcess(spec, self.run_dir, self.out, self.env)
         return self.procs[name]
 
     def poll(self) -> str | None:

@@ -96,6 +96,11 @@ COMPOSED = ("actor", "mux", "operator", "recorder", "cell")  # the control loop;
 GROUP = "control"
 
 
+def process_env(cfg: RunConfig) -> dict[str, str]:
+    """Environment every node process of the graph gets over the launcher's own."""
+    return {"FASTDDS_BUILTIN_TRANSPORTS": cfg.graph.dds_transport} if cfg.graph.dds_transport else {}
+
+
 def compose(specs: list[NodeSpec]) -> list[NodeSpec]:
     """The twin's control-loop nodes in group `control` (one process, the launcher builds it) with
     the EventsExecutor, first and in `COMPOSED` order; the learner with the same executor."""

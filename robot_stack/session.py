@@ -13,7 +13,7 @@ from typing import Callable
 from robot_stack import config as cfgmod
 from robot_stack.launcher import CLOCK_NODES, Launcher
 from robot_stack.monitor import GraphMonitor
-from robot_stack.plan import plan_nodes
+from robot_stack.plan import plan_nodes, process_env
 
 
 class Interrupted(Exception):
@@ -54,7 +54,7 @@ class GraphSession:
         self.cfg, self.run_dir = cfg, run_dir
         self.specs = plan_nodes(prof, cfg, run_dir, operator, resume, max_episodes, serve, port)
         self.monitor = GraphMonitor(on_event=on_event)
-        self.launcher = Launcher(run_dir, self.specs, out)
+        self.launcher = Launcher(run_dir, self.specs, out, env=process_env(cfg))
         self._old = {}
 
     def __enter__(self) -> "GraphSession":

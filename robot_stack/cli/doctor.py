@@ -164,7 +164,10 @@ def check_disk(runs: Path) -> Check:
     return Check("disk", "ok", f"{free_gb:.1f} GB free in {probe.resolve()}")
 
 
-def check_dds_transport() -> Check:
+def check_dds_transport(cfg=None) -> Check:
+    if cfg is not None and cfg.graph.dds_transport == "UDPv4":
+        return Check("dds transport", "ok", "graph.dds_transport=UDPv4: the launcher sets FASTDDS_BUILTIN_TRANSPORTS "
+                     "for every node (the driver needs it too: docker/compose.yaml sets it)", required=False)
     t = os.environ.get("FASTDDS_BUILTIN_TRANSPORTS", "")
     if t == "UDPv4":
         return Check("dds transport", "ok", "FASTDDS_BUILTIN_TRANSPORTS=UDPv4", required=False)
@@ -238,7 +241,7 @@ def run_checks(runs: Path = RUNS_DIR, cfg=None) -> list[Check]:
     checks += list(check_hidapi())
     checks += [check_cuda(), check_disk(runs)]
     if cfg is not None:
-        checks += [check_dds_transport(), *check_driver_topics(cfg)]
+        checks += [check_dds_transport(cfg), *check_driver_topics(cfg)]
     return checks
 
 

@@ -22,7 +22,9 @@ What differs from the twin cell (decisions):
   reason `robot_fault` (truncated). When the state returns, the reset starts from the held target.
   Staleness is measured on this process's running time (`logic.awake.AwakeClock`): a stall of
   the bridge counts as one short gap and the state that arrived meanwhile is taken after it, so a
-  busy PC is not a dead driver (status `late_ticks` counts the stalls).
+  busy PC is not a dead driver (status `late_ticks` counts the stalls). The fault also gives
+  `stamp_age_ms`, the newest pose's header stamp against our wall clock: equal to the state age
+  means the driver's messages stopped reaching us, not that we were late to take them.
 - **FCI error** (a reflex over franka's collision thresholds, a communication error): franka_ros2
   deactivates every controller, so the state goes stale; the bridge then asks the driver
   (`admin.FrankaAdmin`, in a worker thread: callbacks never block) and, if the controllers are
@@ -43,6 +45,7 @@ What differs from the twin cell (decisions):
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -90,6 +93,7 @@ class FrankaBridgeNode(CellNode):
         self._t0 = self._last_fast = time.monotonic()
         self.awake = AwakeClock(LATE_TICK_S)  # the state's receive times and the staleness check
         self._no_state_reported = False
+        self.last_pose_stamp = math.nan  # header stamp of the newest pose (s, the driver's clock)
         self.last_target: list[float] = []
         if fr.dry_run:
             self.get_logger().warning(f"DRY RUN: targets are computed and logged, never sent to {fr.target_topic}")
@@ -107,6 +111,7 @@ class FrankaBridgeNode(CellNode):
     # ------------------------------------------------------------ franka_ros2 state
     def on_pose(self, msg):
         pos, quat, stamp = FT.unpack_pose(msg)
+        self.last_pose_stamp = stamp
         self.cell.on_pose(pos, quat, self.awake.read(), stamp)
 
     def on_wrench(self, msg):
@@ -199,7 +204,8 @@ class FrankaBridgeNode(CellNode):
         if why:
             if self.stale_why is None:
                 oldest = min(self.cell.core.pose_t, self.cell.core.wrench_t)
-                self.on_stale(why, state_age_ms=round(1e3 * (awake - oldest), 1), check_gap_ms=round(1e3 * dt, 1))
+                self.on_stale(why, state_age_ms=round(1e3 * (awake - oldest), 1), check_gap_ms=round(1e3 * dt, 1),
+                              stamp_age_ms=round(1e3 * (time.time() - self.last_pose_stamp), 1))
             return
         if self.stale_why is not None:
             self.get_logger().info(f"robot state is back after: {self.stale_why}")

@@ -17,3 +17,8 @@ def test_quick_bench_reports_the_device_and_each_variant():
     assert r["matmul_only_updates_per_s"] > 0 and r["graph_metrics_every"] == bench_learner.READBACK
     assert r["graph_captured"] is False or torch.cuda.is_available()  # captured only on CUDA
     assert {"threads", "torch", "load_avg_1min", "cpu_capability"} <= set(r)
+    # the learner node's training step, sampled from a real replay store
+    assert r["train_step_critic_steps_per_s"] > 0 and r["train_step_sample_ms"] > 0
+    assert r["train_step_critic_steps_per_s"] == pytest.approx(r["train_step_updates_per_s"] * r["train_step_utd"],
+                                                               rel=0.01)
+    assert r["train_step_graph_captured"] is False or torch.cuda.is_available()

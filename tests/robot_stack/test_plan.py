@@ -1,11 +1,12 @@
 """robot_stack/plan.py: which node processes a run gets, with which parameters."""
 import json
+import sys
 
 import pytest
 
 from robot_stack import config as cfgmod
-from robot_stack.launcher import processes
-from robot_stack.plan import CAMERA_HZ, plan_nodes
+from robot_stack.launcher import NodeProcess, NodeSpec, processes
+from robot_stack.plan import CAMERA_HZ, plan_nodes, process_env
 
 pytestmark = pytest.mark.unit
 
@@ -66,3 +67,29 @@ def test_robot_profiles_keep_one_process_per_node(tmp_path):
     assert all(not p.members for p in procs.values())
     assert procs["franka_bridge"].params["wait_for"] == "actor,mux"
     assert procs["franka_bridge"].argv(tmp_path)[4] == "--ros-args"  # no composition, default executor
+
+
+@pytest.mark.parametrize("profile, want", [("sim", {}), ("robot", {"FASTDDS_BUILTIN_TRANSPORTS": "UDPv4"}),
+                                           ("robot-pc", {"FASTDDS_BUILTIN_TRANSPORTS": "UDPv4"}),
+                                           ("robot-twin", {"FASTDDS_BUILTIN_TRANSPORTS": "UDPv4"})])
+def test_franka_profiles_run_every_node_over_udp(profile, want):
+    assert process_env(cfgmod.resolve(profile, [])) == want
+
+
+def test_a_dds_transport_outside_fast_dds_set_is_refused():
+    with pytest.raises(cfgmod.ConfigError, match="graph.dds_transport"):
+        cfgmod.resolve("sim", ["graph.dds_transport=UDP"])
+
+
+class _PrintEnv(NodeSpec):
+    def argv(self, run_dir):
+        return [sys.executable, "-c", "import os; print('transport', os.environ.get('FASTDDS_BUILTIN_TRANSPORTS'))"]
+
+
+def test_the_launcher_gives_each_node_process_the_graph_environment(tmp_path):
+    lines = []
+    proc = NodeProcess(_PrintEnv("printer"), tmp_path, lines.append, {"FASTDDS_BUILTIN_TRANSPORTS": "UDPv4"})
+    proc.proc.wait(timeout=30)
+    proc.reader.join(timeout=10)
+    proc.close_logs()
+    assert lines == ["[printer] transport UDPv4"]

@@ -98,3 +98,5 @@ def test_doctor_without_a_driver_names_the_fix():
     checks = {c["name"]: c for c in json.loads(r.stdout.strip().splitlines()[-1])["checks"]}
     assert checks["franka pose"]["level"] == "fail" and "docker compose" in checks["franka pose"]["fix"]
     assert checks["franka target"]["level"] == "fail" and "rlif_impedance_controller" in checks["franka target"]["fix"]
+    # the profile's nodes talk UDP (graph.dds_transport): the Jazzy driver shares no memory with these wheels
+    assert checks["dds transport"]["level"] == "ok" and "graph.dds_transport=UDPv4" in checks["dds transport"]["detail"]
