@@ -5,7 +5,7 @@ HIL-SERL's runs start from a few demonstrations, and `rlif experiment` starts ev
 `demo_episodes` of them. `rlif train` on the twin does the same (`operator.demo_episodes`):
 before the graph starts, `seed_demos` runs the operator's expert on the twin in process and
 writes its episodes to the run's store (source HUMAN, `demo` = True), the reset seeds being
-those the cell node would use for the same episode numbers (`sim.contract.episode_seed`), so the
+those the cell node would use for the same episode numbers (`learner.seeds.episode_seed`), so the
 graph's cell continues at episode `n` with the next seed. No ROS here.
 """
 from __future__ import annotations
@@ -24,7 +24,8 @@ def seed_demos(store_path: Path, cell_cfg, operator_cfg, train_seed: int, n: int
 
     from learner.operators import make_expert
     from sim.cell import TwinCell
-    from sim.contract import OBS_LABELS, action_labels, episode_seed
+    from learner.seeds import episode_seed
+    from sim.contract import OBS_LABELS, action_labels
 
     if n < 1:
         raise ValueError(f"seed_demos: n={n} must be >= 1")

@@ -4,6 +4,8 @@ An episode reset with seed k draws its start pose and its true hole offset from 
 seed range is a fixed set of episodes. The ranges (k counts from 0 in each):
 
 - training and demo episodes of run seed s:  (s + 1) * TRAIN_STRIDE + k        (1e6 .. )
+  (`episode_seed`: `rlif experiment`'s cells and `rlif train`'s graph alike: the cell node,
+  the Franka bridge's start poses, episode videos, demo seeding)
 - intermediate evaluations (learning curves):  EVAL + k                          (10,000 .. )
 - expert calibration (choosing expert levels): CALIBRATION + k                   (20,000 .. )
 - held-out final evaluation, default cell:     HELD_OUT + k                      (500,000 .. )
@@ -31,3 +33,10 @@ def train_base(run_seed: int) -> int:
     if run_seed < 0 or run_seed >= 80:
         raise ValueError(f"run seed {run_seed}: must be in [0, 80) so its episodes stay in their own range")
     return (run_seed + 1) * TRAIN_STRIDE
+
+
+def episode_seed(run_seed: int, episode: int) -> int:
+    """Reset seed of training (or demo) episode `episode` of run seed `run_seed`."""
+    if not 0 <= episode < TRAIN_STRIDE:
+        raise ValueError(f"episode {episode}: must be in [0, {TRAIN_STRIDE}) to stay in its run's range")
+    return train_base(run_seed) + episode

@@ -46,6 +46,7 @@ def _load() -> float:
 def in_process(cfg: cfgmod.RunConfig, seconds: float, run_dir: Path, say) -> dict:
     """`learner.loop.run_episode` with the graph's objects and seeds, timed after the warm-up."""
     from learner.agents import make_agent
+    from learner.seeds import episode_seed
     from learner.loop import run_episode
     from learner.operators import make_operator
     from learner.replay import ReplayStore
@@ -68,7 +69,7 @@ def in_process(cfg: cfgmod.RunConfig, seconds: float, run_dir: Path, say) -> dic
             if t0 is None and store.n_rows >= cfg.agent.warmup_rows:
                 t0, cpu0 = time.perf_counter(), time.process_time()
                 say(f"in process: warm-up done ({store.n_rows} rows); timing {seconds:.0f} s")
-            r = run_episode(cell, agent, store, operator=operator, rng=rng, seed=seed * 100003 + k,
+            r = run_episode(cell, agent, store, operator=operator, rng=rng, seed=episode_seed(seed, k),
                             operator_name="sim")
             k += 1
             if t0 is not None:

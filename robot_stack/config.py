@@ -79,7 +79,8 @@ class TrainConfig:
     episodes: int = _f(50, "stop after this many episodes", ge=1)
     target_success: float = _f(1.1, "stop early when the rolling success rate reaches this (>1: never)", ge=0)
     window: int = _f(20, "episodes in the rolling success / intervention rate", ge=1)
-    seed: int = _f(0, "seed of every random source in the run", ge=0)
+    seed: int = _f(0, "seed of every random source in the run; its episodes reset with the training seeds "
+                   "of learner/seeds.py (never held-out ones)", ge=0, le=79)
     demo_episodes: int = _f(0, "twin + simulated operator: its expert first drives this many whole episodes, "
                                "stored as demonstrations (RLPD's prior data), not counted in train.episodes", ge=0)
     checkpoint_every: int = _f(1000, "learner updates between checkpoints", ge=1)

@@ -15,10 +15,9 @@ controller), but there is no Coriolis compensation and no nullspace posture spri
 keeps the redundant joint still); force limits are per Cartesian axis (100 N, 10 Nm) plus the
 Panda's joint torque limits.
 
-Target rule: target = previous target + action delta, limited to one full step (max_step_m,
-max_step_rad) away from the MEASURED pose, then clipped to the safety box. So free motion does not
-drift (the target integrates the actions), while pushing against the board can never wind up more
-than stiffness x one step of force (2000 N/m x 1 cm = 20 N by default). `hold()` keeps the target.
+Rules: the target rule, safety box, force abort, depth and success are `sim.rules.CellRules`,
+the same object the Franka core uses (here with MuJoCo's quaternion arithmetic); by default one
+step pushing on the board winds up at most 2000 N/m x 1 cm = 20 N. `hold()` keeps the target.
 
 Wrench: the F/T sensor between fingers and peg, minus the peg's static weight = the contact wrench
 on the peg, expressed in the hole frame, torque about the peg tip (sign: force ON the peg).
@@ -34,9 +33,9 @@ import numpy as np
 from sim import gl
 from sim import kinematics as kin
 from sim.config import CellConfig
-from sim.contract import ACTION_INDEX as _ACTION_INDEX
 from sim.contract import ACTION_LABELS, OBS_LABELS
-from sim.model import HOME_Q, build, hole_radius_m
+from sim.model import HOME_Q, build
+from sim.rules import CellRules, Rotations
 
 CHUNK_S = 0.01  # physics between two force-limit checks, s
 
@@ -53,9 +52,8 @@ class TwinCell:
         self.action_labels: tuple[str, ...] = ACTION_LABELS[cfg.action_space]
         self.action_dim = len(self.action_labels)
         self.obs_dim = len(self.obs_labels)
-        self._act_idx = _ACTION_INDEX[cfg.action_space]
-        self._scale = np.array([cfg.max_step_m] * 3 + [cfg.max_step_rad] * 3)
-        self._box = np.array(cfg.safety_box_m)
+        # the cell's rules (sim/rules.py) with MuJoCo's quaternion arithmetic: trajectories pinned bit for bit
+        self.rules = CellRules(cfg, Rotations(kin.compose_rotvec, kin.diff_rotvec))
         dt = self.model.opt.timestep
         self._chunk = max(1, round(CHUNK_S / dt))
         self._n_chunks = max(1, round(1.0 / cfg.control_hz / dt / self._chunk))
@@ -79,7 +77,6 @@ class TwinCell:
         self._peg_weight_n = 9.81 * self._peg_mass
         self._weight = np.array([0.0, 0.0, -9.81 * self._peg_mass])
         self._peg_com = self.model.body_ipos[self.ids.peg_body].copy()   # in the peg frame, m
-        self._hole_r = hole_radius_m(cfg.clearance_m)
         self._rng = np.random.default_rng(seed)
         self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
         self.episode = 0
@@ -115,28 +112,8 @@ class TwinCell:
         return self.observe(), self._info()
 
     def apply(self, action: np.ndarray) -> tuple[np.ndarray, bool, bool, dict]:
-        """One control period: move the target by the scaled action (bounded, clipped), then physics."""
-        a = np.asarray(action, dtype=np.float64).reshape(-1)
-        if a.shape != (self.action_dim,):
-            raise ValueError(f"action must have {self.action_dim} values {self.action_labels}, got shape {a.shape}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"action contains NaN/inf: {a.tolist()} (labels {self.action_labels}); "
-                             "the graph holds pose instead of applying it")
-        delta = np.zeros(6)
-        delta[self._act_idx] = np.clip(a, -1.0, 1.0)
-        delta *= self._scale
-        pose = self.ee_pose()
-        target = np.empty(6)
-        # previous target + delta, but never more than one full step away from the measured pose
-        lim = self._scale[:3]
-        target[:3] = np.clip(self.target[:3] + delta[:3], pose[:3] - lim, pose[:3] + lim)
-        rot = kin.compose_rotvec(delta[3:], self.target[3:])
-        err = kin.diff_rotvec(rot, pose[3:])
-        n = float(np.linalg.norm(err))
-        if n > self.cfg.max_step_rad:
-            rot = kin.compose_rotvec(err * (self.cfg.max_step_rad / n), pose[3:])
-        target[3:] = rot
-        self.target = self._clip_to_box(target)
+        """One control period: move the target by one action (the target rule, `sim.rules`), then physics."""
+        self.target = self.rules.next_target(self.target, self.ee_pose(), action)
         return self._run_period()
 
     def set_target(self, pose: np.ndarray) -> None:
@@ -146,7 +123,7 @@ class TwinCell:
         pose = np.asarray(pose, dtype=np.float64).reshape(6)
         if not np.all(np.isfinite(pose)):
             raise ValueError(f"target pose contains NaN/inf: {pose.tolist()}")
-        self.target = self._clip_to_box(pose.copy())
+        self.target = self.rules.clip(pose)
 
     def hold(self) -> tuple[np.ndarray, bool, bool, dict]:
         """One control period keeping the current target (missed deadline, NaN, e-stop)."""
@@ -219,13 +196,6 @@ class TwinCell:
         return self.data.qpos[:7].copy(), self.data.qvel[:7].copy()
 
     # ---- internals -----------------------------------------------------------------------
-    def _clip_to_box(self, target: np.ndarray) -> np.ndarray:
-        target[:3] = np.clip(target[:3], -self._box, self._box)
-        n = float(np.linalg.norm(target[3:]))
-        if n > self.cfg.safety_box_rad:
-            target[3:] *= self.cfg.safety_box_rad / n
-        return target
-
     def _to_world(self, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos = self._nom_pos + self._nom_rot @ pose[:3]
         return pos, kin.mat_to_rotvec(self._nom_rot @ _rotvec_to_mat(pose[3:]))
@@ -235,14 +205,14 @@ class TwinCell:
         d.ctrl[:] = self.target
         force = 0.0
         step, chunk, mat, sensor = mujoco.mj_step, self._chunk, self._ft_mat, self._f_sensor
-        weight, limit, max_force = self._peg_weight_n, self.cfg.max_force_n, self._max_force
+        weight, over, max_force = self._peg_weight_n, self.rules.over_force, self._max_force
         for _ in range(self._n_chunks):
             step(m, d, nstep=chunk)
             hx, hy, hz = (mat @ sensor).tolist()  # contact_force(), inlined: the same float operations
             fx, fy, fz = -hx, -hy, -hz + weight
             force = math.sqrt(fx * fx + fy * fy + fz * fz)
             max_force = max(max_force, force)
-            if force > limit:
+            if over(force):
                 self._aborted = True
                 break
         self._max_force = max_force
@@ -254,12 +224,11 @@ class TwinCell:
 
     def _info(self, force: float | None = None) -> dict:
         t2h = self.tip_to_hole()
-        inside = float(np.hypot(t2h[0], t2h[1])) < self._hole_r
-        depth = float(max(0.0, -t2h[2])) if inside else 0.0
+        depth = self.rules.depth(t2h)
         if force is None:
             force = float(np.linalg.norm(self.contact_force()))
         return {
-            "success": bool(depth >= self.cfg.success_depth_m and not self._aborted),
+            "success": self.rules.success(depth, self._aborted),
             "aborted": bool(self._aborted),
             "insertion_depth_m": depth,
             "hole_offset_m": self.hole_offset.copy(),

@@ -37,9 +37,3 @@ def action_labels(action_space: str) -> tuple[str, ...]:
     except KeyError:
         raise ValueError(f"unknown action space {action_space!r}; known: {list(ACTION_LABELS)}") from None
 
-
-def episode_seed(train_seed: int, episode: int) -> int:
-    """The twin's reset seed of `episode` in a run seeded `train_seed`: the cell node resets with it
-    and an episode video replays from it (100003, a prime above any run's episode count, keeps
-    the seeds of runs with different train seeds apart)."""
-    return train_seed * 100003 + episode

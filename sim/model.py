@@ -16,9 +16,9 @@ import mujoco
 import numpy as np
 
 from sim.config import CellConfig
+from sim.rules import PEG_RADIUS_M, hole_radius_m  # noqa: F401 (hole_radius_m: the model's public name too)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-PEG_RADIUS_M = 0.006          # peg.xml: 12 mm diameter cylinder
 HOLE_DEPTH_M = 0.03           # task.xml: board thickness = hole depth, m
 WALL_HALF_T_M = 0.01          # task.xml: radial half thickness of each octagon wall, m
 HOME_Q = np.array([0.0, -0.785398, 0.0, -2.356194, 0.0, 1.570796, 0.785398])  # rad
@@ -37,11 +37,6 @@ class Ids:
     torque_adr: int    # sensordata address of the wrist torque (3)
     linvel_adr: int    # ee linear velocity in world (3)
     angvel_adr: int    # ee angular velocity in world (3)
-
-
-def hole_radius_m(clearance_m: float) -> float:
-    """Radius of the circle inscribed in the octagonal hole: peg radius + half the diametral clearance."""
-    return PEG_RADIUS_M + clearance_m / 2.0
 
 
 def build(cfg: CellConfig) -> tuple[mujoco.MjModel, Ids]:

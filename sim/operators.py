@@ -28,7 +28,7 @@ from sim.config import CellConfig, OperatorConfig
 from sim.contract import ACTION_INDEX
 from sim.experts import LEVELS, ScriptedExpert
 from sim.human import HumanWatcher
-from sim.model import hole_radius_m
+from sim.rules import CellRules
 
 
 class Expert(Protocol):
@@ -52,9 +52,9 @@ def info_from_observation(obs: np.ndarray, hole_offset_m: np.ndarray, cell_cfg: 
     obs = np.asarray(obs, dtype=np.float64)
     off = np.asarray(hole_offset_m, dtype=np.float64).reshape(2)
     t2h = obs[:3] - np.array([off[0], off[1], 0.0])
-    inside = float(np.hypot(t2h[0], t2h[1])) < hole_radius_m(cell_cfg.clearance_m)
-    depth = float(max(0.0, -t2h[2])) if inside else 0.0
-    return {"success": depth >= cell_cfg.success_depth_m, "aborted": False, "insertion_depth_m": depth,
+    rules = CellRules(cell_cfg)
+    depth = rules.depth(t2h)
+    return {"success": rules.success(depth, False), "aborted": False, "insertion_depth_m": depth,
             "hole_offset_m": off, "force_n": float(np.linalg.norm(obs[12:15])), "tip_to_hole_m": t2h}
 
 

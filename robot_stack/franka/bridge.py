@@ -51,6 +51,7 @@ import time
 import numpy as np
 
 from learner.replay import Source
+from learner.seeds import episode_seed
 from robot_stack import topics as T
 from robot_stack.franka import admin as A
 from robot_stack.franka import topics as FT
@@ -100,7 +101,7 @@ class FrankaBridgeNode(CellNode):
         self.create_timer(1.0 / FAST_HZ, self.on_fast)
 
     def make_cell(self):
-        return FrankaCell(self.cfg.cell, self.cfg.franka, seed=self.cfg.train.seed * 100003 + self.episode)
+        return FrankaCell(self.cfg.cell, self.cfg.franka, seed=episode_seed(self.cfg.train.seed, self.episode))
 
     def status(self):
         return {**super().status(), "reset_state": self.cell.reset_state, "reset_why": self.cell.reset_why,

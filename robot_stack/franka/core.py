@@ -14,16 +14,15 @@ Decisions (the same rules as the twin, so policies transfer):
 - **Wrench sign**: franka_ros2 publishes libfranka's K_F_ext_hat_K unchanged, which is the
   robot's reaction (pulling the EE along +z_K reads negative z); `on_wrench` converts it once,
   times `franka.wrench_sign` (-1), into the wrench on the robot. The README's push test checks it.
-- **Target rule**: target = previous target + action delta (action * max_step), limited to one
-  full step from the MEASURED pose, then clipped to the safety box (`cell.safety_box_m` half
-  extents around the nominal hole, `cell.safety_box_rad`). The target never depends on who
-  drives, so a hand-over between operator and policy never makes it jump; the one-step limit
-  keeps a push on the board below stiffness x one step of force (no wind-up).
+- **Rules**: the target rule (previous target + action delta, at most one full step from the
+  MEASURED pose, clipped to the safety box), the force abort and success are
+  `sim.rules.CellRules`, the object the twin applies (tests/robot_stack/franka/test_core.py
+  compares both on the same inputs).
 - **Velocity**: finite difference of measured poses at least `franka.velocity_window_s` apart.
-- **Force abort**: |force| > `cell.max_force_n` at any state sample (1 kHz / convenience rate),
-  not only at ticks; the bridge then re-anchors the target on the measured pose at once.
-- **Success**: tip deeper than `cell.success_depth_m` below the board surface (z < -depth; the
-  board stops the tip anywhere but in the hole, so depth alone is the evidence).
+- **Force abort**: checked at every wrench sample (1 kHz / the convenience rate), not only at
+  ticks; the bridge then re-anchors the target on the measured pose at once.
+- **Success**: the rules' depth without the true hole: the board stops the tip anywhere but in
+  the hole, so depth below the nominal surface alone is the evidence.
 - **Stale**: no pose or no wrench for `franka.stale_ms` -> `stale()` names what is missing.
 """
 from __future__ import annotations
@@ -32,8 +31,8 @@ from collections import deque
 
 import numpy as np
 
-from robot_stack import contract
 from robot_stack.franka.geometry import HoleFrame, mat_to_rotvec, rotvec_to_mat
+from sim.rules import CellRules
 
 HISTORY_S = 0.5  # measured poses kept for the velocity estimate, s
 
@@ -42,10 +41,8 @@ class FrankaCore:
     def __init__(self, cell, franka, seed: int = 0):
         self.cell, self.fr = cell, franka
         self.frame = HoleFrame(franka.hole_pose)
-        self.action_labels = contract.action_labels(cell.action_space)
-        self._idx = contract.ACTION_INDEX[cell.action_space]
-        self._scale = np.array([cell.max_step_m] * 3 + [cell.max_step_rad] * 3)
-        self._box = np.asarray(cell.safety_box_m, dtype=float)
+        self.rules = CellRules(cell)  # the twin's rules: target, safety box, force abort, success
+        self.action_labels = self.rules.action_labels
         self.rng = np.random.default_rng(seed)
         self.pose: np.ndarray | None = None  # measured tip pose, hole frame (6)
         self.pose_t = -np.inf  # time of the last pose / wrench / joints sample, s
@@ -86,7 +83,7 @@ class FrankaCore:
         self.wrench_t = t
         f = float(np.linalg.norm(self.force))
         self.max_force = max(self.max_force, f)
-        if f > self.cell.max_force_n and not self.aborted:
+        if self.rules.over_force(f) and not self.aborted:
             self.aborted = True
             self.anchor()  # stop pushing: equilibrium on the measured pose
             return True
@@ -129,20 +126,16 @@ class FrankaCore:
         return np.concatenate([pose, v, w, self.force, self.torque]).astype(np.float32)
 
     def info(self) -> dict:
-        depth = float(max(0.0, -self.pose[2])) if self.pose is not None else 0.0
-        return {"success": bool(depth >= self.cell.success_depth_m and not self.aborted),
+        # the nominal hole is all we know: the board is the evidence (sim.rules.CellRules.depth)
+        depth = self.rules.depth(self.pose[:3], hole_known=False) if self.pose is not None else 0.0
+        return {"success": self.rules.success(depth, self.aborted),
                 "aborted": bool(self.aborted), "insertion_depth_m": depth,
                 "force_n": float(np.linalg.norm(self.force)), "max_force_n": self.max_force}
 
     # ---------------------------------------------------------------- targets
     def clip(self, target) -> np.ndarray:
         """Clip a hole-frame target into the safety box (position per axis, rotation by angle)."""
-        t = np.array(target, dtype=float)
-        t[:3] = np.clip(t[:3], -self._box, self._box)
-        n = float(np.linalg.norm(t[3:]))
-        if n > self.cell.safety_box_rad:
-            t[3:] *= self.cell.safety_box_rad / n
-        return t
+        return self.rules.clip(target)
 
     def anchor(self) -> None:
         """Target = the measured pose (clipped): episode start, after stale state, after an abort."""
@@ -150,28 +143,11 @@ class FrankaCore:
             self.target = self.clip(self.pose)
 
     def next_target(self, action) -> np.ndarray:
-        """Target after one action (the rule in the module docstring); does not store it."""
-        a = np.asarray(action, dtype=float).reshape(-1)
-        if a.shape != (len(self._idx),):
-            raise ValueError(f"action must have {len(self._idx)} values {self.action_labels}, got {a.shape}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"action contains NaN/inf: {a.tolist()}")
+        """Target after one action (the target rule, `sim.rules`); does not store it."""
+        self.rules.delta(action)  # a bad action raises before anything moves
         if self.target is None:
             self.anchor()
-        delta = np.zeros(6)
-        delta[self._idx] = np.clip(a, -1.0, 1.0)
-        delta *= self._scale
-        pose, lim = self.pose, self._scale[:3]
-        t = np.empty(6)
-        t[:3] = np.clip(self.target[:3] + delta[:3], pose[:3] - lim, pose[:3] + lim)
-        R_t = rotvec_to_mat(delta[3:]) @ rotvec_to_mat(self.target[3:])
-        R_m = rotvec_to_mat(pose[3:])
-        err = mat_to_rotvec(R_t @ R_m.T)
-        n = float(np.linalg.norm(err))
-        if n > self.cell.max_step_rad:
-            R_t = rotvec_to_mat(err * (self.cell.max_step_rad / n)) @ R_m
-        t[3:] = mat_to_rotvec(R_t)
-        return self.clip(t)
+        return self.rules.next_target(self.target, self.pose, action)
 
     def set_target(self, pose6) -> None:
         self.target = self.clip(pose6)

@@ -39,9 +39,10 @@ import numpy as np
 from robot_stack.franka import topics as FT
 from robot_stack.franka.admin import controllers_of
 from robot_stack.franka.controller_params import package_params
-from robot_stack.franka.geometry import FLIP, HoleFrame, mat_to_quat, mat_to_rotvec, rotvec_to_mat
+from robot_stack.franka.geometry import FLIP, HoleFrame, mat_to_quat
 from robot_stack.franka.twin_admin import SERVICES, DriverEmulator
 from robot_stack.nodes.base import RlifNode
+from sim.rules import CellRules
 
 HOLE_MISMATCH_M = 0.001  # configured vs twin hole position difference warned about, m
 BOX_TOL_M, BOX_TOL_RAD = 1e-4, 1e-3  # the controller's tolerance on a target at the box edge
@@ -58,7 +59,8 @@ class TwinFrankaNode(RlifNode):
         p, R = self.twin.hole_frame
         self.frame = HoleFrame((*p, *mat_to_quat(R @ FLIP)))  # the pose `rlif teach` would read on the twin
         self.check_hole_pose(fr.hole_pose)
-        self.box, self.box_rad = np.asarray(c.safety_box_m, float), c.safety_box_rad
+        self.rules = CellRules(c)
+        self.box, self.box_rad = self.rules.box, c.safety_box_rad
         self.requested = self.twin.ee_pose()  # the controller's target, hole frame (6)
         fixed = package_params()
         self.kq, self.dq = np.asarray(fixed["joint_stiffness"]), np.asarray(fixed["joint_damping"])
@@ -214,20 +216,9 @@ class TwinFrankaNode(RlifNode):
         self.twin.target = self.twin.ee_pose()
 
     def clip(self, pose6) -> np.ndarray:
-        t = np.array(pose6, dtype=float)
-        t[:3] = np.clip(t[:3], -self.box, self.box)
-        n = float(np.linalg.norm(t[3:]))
-        if n > self.box_rad:
-            t[3:] *= self.box_rad / n
-        return t
+        return self.rules.clip(pose6)
 
     def limit(self, target) -> np.ndarray:
-        """The controller's reference: within one step of the measured pose, then in the box."""
-        c, pose = self.cfg.cell, self.twin.ee_pose()
-        ref = np.empty(6)
-        ref[:3] = np.clip(target[:3], pose[:3] - c.max_step_m, pose[:3] + c.max_step_m)
-        R_t, R_m = rotvec_to_mat(target[3:]), rotvec_to_mat(pose[3:])
-        err = mat_to_rotvec(R_t @ R_m.T)
-        n = float(np.linalg.norm(err))
-        ref[3:] = mat_to_rotvec(rotvec_to_mat(err * (c.max_step_rad / n)) @ R_m) if n > c.max_step_rad else target[3:]
-        return self.clip(ref)
+        """The controller's reference: within one step of the measured pose, then in the box
+        (the cell's rules, as rlif_impedance_controller clamps it)."""
+        return self.rules.limit(target, self.twin.ee_pose())

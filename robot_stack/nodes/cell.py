@@ -32,7 +32,7 @@ from robot_stack import topics as T
 from robot_stack.logic.episode import EpisodeBook
 from robot_stack.logic.pacing import LEARNER_STARVED, UtdGate
 from robot_stack.nodes.base import RlifNode
-from sim.contract import episode_seed
+from learner.seeds import episode_seed
 
 RETRY_S = 0.05  # accelerated clock: re-check what holds a step that no message announces, s
 

@@ -122,7 +122,7 @@ class VideoNode(RlifNode):
 
     # ------------------------------------------------------------ worker thread
     def work(self):
-        from sim.contract import episode_seed
+        from learner.seeds import episode_seed
         from sim.video import replay_twin, video_path, write_frames, write_mp4
 
         cell = None

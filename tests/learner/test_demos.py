@@ -11,7 +11,7 @@ from learner.replay import ReplayStore
 from learner.replay_verify import verify
 from sim.cell import TwinCell
 from sim.config import CellConfig, OperatorConfig
-from sim.contract import episode_seed
+from learner.seeds import episode_seed
 
 CELL = replace(CellConfig(), episode_steps=40)
 OPERATOR = OperatorConfig(strategy="human", expert_kind="reference", expert="high")

@@ -10,7 +10,7 @@ import pytest
 
 from sim.cell import TwinCell
 from sim.config import CellConfig
-from sim.contract import episode_seed
+from learner.seeds import episode_seed
 from sim.video import DRIVERS, HOLD, HUMAN, POLICY, SIZE, latest_videos, replay_twin, video_path, wanted, write_mp4
 
 pytestmark = pytest.mark.unit

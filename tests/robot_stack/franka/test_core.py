@@ -4,7 +4,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from robot_stack.config import FrankaConfig
 from robot_stack.franka.core import FrankaCore
+from sim.config import CellConfig
 from tests.robot_stack.franka.conftest import FakeArm
 
 pytestmark = pytest.mark.unit
@@ -144,3 +146,31 @@ def test_non_finite_state_is_ignored(cfgs):
     core.on_pose([np.nan, 0, 0], [0, 0, 0, 1], t + 0.05)
     core.on_wrench([np.inf, 0, 0], [0, 0, 0], t + 0.05)
     assert core.pose_t == t and core.wrench_t == t and np.all(np.isfinite(core.observe()))
+
+
+def test_the_twin_and_the_franka_core_apply_the_same_rules():
+    """Same measured pose, same target, same action -> the same next target (to float rounding of
+    the base-frame round trip and the two rotation arithmetics); same depth -> same outcome."""
+    from sim.cell import TwinCell
+
+    cell = CellConfig()
+    twin = TwinCell(cell, seed=4)
+    rng = np.random.default_rng(1)
+    hole = (0.5, 0.0, 0.1, 1.0, 0.0, 0.0, 0.0)
+    for i in range(40):
+        measured = np.array([*rng.uniform(-0.008, 0.008, 2), rng.uniform(0.0, 0.04), *rng.normal(0, 0.05, 3)])
+        target = measured + np.array([*rng.normal(0, 0.004, 3), *rng.normal(0, 0.02, 3)])
+        action = rng.uniform(-1.5, 1.5, 6) if i % 3 else rng.uniform(-0.3, 0.3, 6)
+        core = FrankaCore(cell, FrankaConfig(hole_pose=hole))
+        arm = FakeArm(core, measured)
+        arm.feed()
+        core.set_target(target)
+        want = twin.rules.next_target(twin.rules.clip(target), measured, action)  # what TwinCell.apply computes
+        np.testing.assert_allclose(core.next_target(action), want, rtol=0, atol=1e-9)
+    for z, aborted in ((-0.02, False), (-0.02, True), (-0.001, False), (0.01, False)):
+        core, arm = make((cell, FrankaConfig(hole_pose=hole)), (0.0, 0.0, z, 0, 0, 0))
+        core.aborted = aborted
+        depth = twin.rules.depth([0.0, 0.0, z])  # the twin's tip straight above/in the true hole
+        assert core.info()["insertion_depth_m"] == pytest.approx(depth)
+        assert core.info()["success"] == twin.rules.success(depth, aborted)
+    twin.close()
