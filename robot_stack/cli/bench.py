@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from robot_stack.cli.common import emit_json
+from robot_stack.cli.common import add_set_arg, emit_json
 from robot_stack.cli.common import CliError
 
 TARGETS = {
@@ -33,8 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--json", action="store_true", help="print one JSON object as the last line")
         q.add_argument("--quick", action="store_true", help="smaller sizes (smoke tests)")
         if name in WITH_SET:
-            q.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                           help="config override (profile sim), on both sides")
+            add_set_arg(q, "profile sim, on both sides")
         q.set_defaults(func=run, bench_module=module)
 
 

@@ -21,10 +21,15 @@ class CliError(Exception):
         self.code = code
 
 
+def add_set_arg(p: argparse.ArgumentParser, also: str = "") -> None:
+    """`--set SECTION.KEY=VALUE` (repeatable): one config override, validated at start."""
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a config field, repeatable (see `rlif config --fields`)" + (f"; {also}" if also else ""))
+
+
 def add_config_args(p: argparse.ArgumentParser, default_profile: str = "sim") -> None:
     p.add_argument("--profile", default=default_profile, help=f"launch profile (default {default_profile})")
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a config field, repeatable (see `rlif config`)")
+    add_set_arg(p)
 
 
 def add_run_dir_arg(p: argparse.ArgumentParser) -> None:

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from robot_stack.cli.common import RUNS_DIR, CliError, add_json_arg, emit_json, print_table
+from robot_stack.cli.common import RUNS_DIR, CliError, add_json_arg, add_set_arg, emit_json, print_table
 
 REQUIRED_MODULES = ("numpy", "torch", "mujoco", "gymnasium", "zarr", "safetensors", "yaml", "rich",
                     "matplotlib", "fastapi", "uvicorn", "rclpy", "std_msgs.msg", "geometry_msgs.msg",
@@ -250,8 +250,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_arg(p)
     p.add_argument("--runs", type=Path, default=RUNS_DIR, help="runs folder whose disk is checked")
     p.add_argument("--profile", default=None, help="also check this robot profile's franka_ros2 topics (e.g. robot)")
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="config override for --profile, repeatable")
+    add_set_arg(p, "for --profile")
     p.set_defaults(func=run)
 
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from robot_stack import config as cfgmod
-from robot_stack.cli.common import add_json_arg, emit_json
+from robot_stack.cli.common import add_json_arg, add_set_arg, emit_json
 from robot_stack.cli.main import CliError
 
 
@@ -27,8 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default=None,
                    help="launch profile for the cell (default: the run folder's config.yaml if CHECKPOINT "
                         "is a run folder, else sim)")
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a config field, repeatable (see `rlif config`)")
+    add_set_arg(p)
     p.add_argument("--zero-obs", default="", metavar="LABELS",
                    help="sensor ablation: the actor sees these observation features as 0, comma list of "
                         "labels or groups (pos, rot, vel, force = f_*,tq_*), e.g. --zero-obs force")

@@ -15,7 +15,8 @@ import sys
 from dataclasses import asdict
 
 from robot_stack import config as cfgmod
-from robot_stack.cli.common import CliError, add_json_arg, add_run_dir_arg, emit_json, new_run_dir, print_table
+from robot_stack.cli.common import (CliError, add_json_arg, add_run_dir_arg, add_set_arg, emit_json, new_run_dir,
+                                     print_table)
 from robot_stack.cli.outputs import add_logger_arg, check_packages, output_sets
 
 
@@ -49,8 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="run nothing: write the report from the cells already finished in --run-dir (a partial "
                         "table of a grid still running)")
     p.add_argument("--profile", default="sim", help="launch profile for the cell/operator/agent config")
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="config override, repeatable (wins over the preset)")
+    add_set_arg(p, "wins over the preset")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_logger_arg(p)
     add_run_dir_arg(p)

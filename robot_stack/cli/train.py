@@ -11,7 +11,7 @@ import sys
 import threading
 
 from robot_stack import report
-from robot_stack.cli.common import add_json_arg, add_run_dir_arg, emit_json, new_run_dir, print_table
+from robot_stack.cli.common import add_json_arg, add_run_dir_arg, add_set_arg, emit_json, new_run_dir, print_table
 from robot_stack.cli.common import CliError
 from robot_stack.cli.outputs import add_logger_arg, add_mcap_arg, output_sets, preflight
 from robot_stack.plan import OPERATORS, committed_episodes
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target-success", type=float, default=None,
                    help="stop early at this rolling autonomous success rate (default: train.target_success)")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir after a crash")
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="config override")
+    add_set_arg(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--serve", action="store_true", help="also run the supervisor dashboard (prints its URL)")
     p.add_argument("--port", type=int, default=None, help="dashboard port (default supervisor.port)")

@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from robot_stack.cli.common import add_run_dir_arg, new_run_dir
+from robot_stack.cli.common import add_run_dir_arg, add_set_arg, new_run_dir
 from robot_stack.cli.outputs import add_logger_arg, add_mcap_arg, output_sets, preflight
 from robot_stack.plan import OPERATORS
 
@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--serve", action="store_true", help="also run the supervisor dashboard (prints its URL)")
     p.add_argument("--port", type=int, default=None, help="dashboard port (default supervisor.port)")
     add_run_dir_arg(p)
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="config override")
+    add_set_arg(p)
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
     p.add_argument("--episodes", type=int, default=0, help="stop after this many episodes (0: run until Ctrl-C)")
     p.add_argument("--health-every", type=float, default=10.0, help="print node health every S seconds")

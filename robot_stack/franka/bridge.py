@@ -247,7 +247,6 @@ class FrankaBridgeNode(CellNode):
         self.stale_why = why
         self.counters["stale_faults"] += 1
         self.fault("stale robot state", detail=why, episode=self.episode, **timing)
-        self.get_logger().warning(f"{why}: " + ", ".join(f"{k} {v}" for k, v in timing.items()))
         self.worker.start("diagnose", self.admin.state)
         if self.phase == "await":
             self.apply(Source.HOLD, None, announce=True)

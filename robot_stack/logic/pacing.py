@@ -10,8 +10,10 @@ Without a learner there is no gate.
 from __future__ import annotations
 
 
-# learner states (its heartbeat's `state`) in which it cannot update until the cell steps
-LEARNER_STARVED = ("waiting_for_data", "waiting_for_subset")
+# the learner's heartbeat `state`s that other nodes act on: in these it cannot update until the cell steps
+WAITING_FOR_DATA = "waiting_for_data"  # fewer committed rows than agent.warmup_rows
+WAITING_FOR_SUBSET = "waiting_for_subset"  # no row of the agent's subset yet (HG-DAgger before a takeover)
+LEARNER_STARVED = (WAITING_FOR_DATA, WAITING_FOR_SUBSET)
 
 
 class UtdGate:

@@ -82,7 +82,9 @@ class RlifNode(Node):
         self._events_pub.publish(T.pack_event(T.Event(kind, data, source=self.get_name())))
 
     def fault(self, what: str, **data: Any) -> None:
-        self.get_logger().warning(f"fault: {what}")
+        """Log (one line, the data appended) and publish a `fault` event."""
+        extra = ", ".join(f"{k} {v}" for k, v in data.items() if k != "episode")
+        self.get_logger().warning(f"fault: {what}" + (f": {extra}" if extra else ""))
         self.counters["faults"] = self.counters.get("faults", 0) + 1
         self.publish_event(T.EventKind.FAULT, what=what, **data)
 

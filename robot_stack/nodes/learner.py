@@ -27,6 +27,7 @@ from learner.loggers import guarded, make_logger, numbers
 from learner.train_step import train_step
 from robot_stack import contract
 from robot_stack import topics as T
+from robot_stack.logic.pacing import WAITING_FOR_DATA, WAITING_FOR_SUBSET
 from robot_stack.nodes.base import RlifNode
 
 STORE_WAIT_S = 60.0  # the recorder creates the store; wait this long for it
@@ -53,7 +54,7 @@ class LearnerNode(RlifNode):
         if resume and "sampler_rng" in locals().get("extra", {}):
             self.rng.bit_generator.state = extra["sampler_rng"]
         self.paused = False
-        self.state = "waiting_for_data"
+        self.state = WAITING_FOR_DATA
         self.rate = 0.0
         self.times = {"train_s": 0.0, "wait_s": 0.0}
         self.last_metrics: dict = {}
@@ -153,7 +154,7 @@ class LearnerNode(RlifNode):
                 last_refresh = now
             allowed = max(0, self.store.n_rows - a.warmup_rows)  # one update() per stored step
             if self.paused or self.updates >= allowed:
-                self.state = "paused" if self.paused else "waiting_for_data"
+                self.state = "paused" if self.paused else WAITING_FOR_DATA
                 time.sleep(0.005)
                 self.times["wait_s"] += time.monotonic() - now
                 continue
@@ -164,10 +165,10 @@ class LearnerNode(RlifNode):
                 self.fault("training stopped", detail=f"{type(e).__name__}: {e}", updates=self.updates)
                 return
             if metrics is None:  # the agent's subset is still empty (HG-DAgger before a takeover)
-                if self.state != "waiting_for_subset":
-                    self.get_logger().info(f"waiting_for_subset: agent.algo={a.algo} trains on rows of its subset "
+                if self.state != WAITING_FOR_SUBSET:
+                    self.get_logger().info(f"{WAITING_FOR_SUBSET}: agent.algo={a.algo} trains on rows of its subset "
                                            f"{self.agent.sample_spec.get('subset')!r}; none is committed yet")
-                self.state = "waiting_for_subset"
+                self.state = WAITING_FOR_SUBSET
                 time.sleep(0.05)
                 self.times["wait_s"] += time.monotonic() - now
                 continue

@@ -226,7 +226,7 @@ def test_scripted_insertion_through_the_bridge_succeeds(tmp_path, probe):
 def test_after_stale_state_returns_a_reset_starts_from_the_held_target(tmp_path, probe):
     probe.on_observation = lambda o: probe.act(o.episode, o.step, [0.3, 0, 0, 0, 0, 0])
     g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"], sets=["franka.home_q=[]"],
-                             node_params={"twin_franka": {"stop_after_s": 5.0, "stop_for_s": 1.0}})  # no homing:
+                             node_params={"twin_franka": {"stop_after_s": 5.0, "stop_for_s": 2.5}})  # no homing:
     # an outage during homing ends in a Cartesian target at the measured pose, not at the held one
     try:
         rec = TargetRecorder(probe, cfg)
