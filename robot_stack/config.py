@@ -31,8 +31,9 @@ from teleop.config import TeleopConfig
 LAUNCH_DIR = Path(__file__).resolve().parent.parent / "launch"
 # Fast DDS 3's builtin transport sets ('' = not set: the environment's). UDPv4 on the robot: the
 # franka_ros2 driver runs ROS 2 Jazzy (Fast DDS 2), whose shared memory these Kilted wheels (Fast
-# DDS 3) cannot read; and on a loaded 2-core machine the shared-memory path lost runs of
-# best-effort robot state for 300 ms between the twin stand-in and the bridge (UDP did not).
+# DDS 3) cannot read; and on a loaded 2-core machine the twin stand-in's best-effort state went
+# ~350 ms without reaching the bridge more often over shared memory (3 of 7 runs) than over UDP
+# (0 of 14 runs; once in a full suite run).
 DDS_TRANSPORTS = ("", "DEFAULT", "DEFAULTv6", "SHM", "UDPv4", "UDPv6", "LARGE_DATA", "P2P")
 MIN_BODY_BYTES = 1024  # supervisor.max_body_bytes floor: an e-stop's {"reason": ...} must fit
 
