@@ -29,7 +29,6 @@ from torch import nn
 
 from learner.config import AgentConfig, ReplayConfig
 from learner.errors import TrainingDiverged
-from learner.nets import TanhGaussianActor
 from learner.policy import encode_actor
 
 

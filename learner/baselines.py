@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from learner.agent import Agent
 from learner.nets import TanhGaussianActor
 from learner.sac import adam

@@ -9,9 +9,10 @@ Each control step of `run_episode`:
   executed = op_action if intervening else policy_action     (source HUMAN / POLICY)
   expert label = labeler.label(obs, info)              (DAgger only: noise-free expert action; a
                                                          labeller with memory watches every step)
-  store.append(...); cell.apply(executed)
+  writer.step(Step(...)); cell.apply(executed)          (learner.recording: the graph's recorder
+                                                         writes the same records)
   if training and store.n_rows >= warmup_rows: train_step(agent, store, rng)   (learner.train_step)
-then `store.end_episode(terminal, success, truncated, final_obs, ...)`. One `update()` per control
+then `writer.end(EpisodeEnd(...))` commits the episode. One `update()` per control
 step = cfg.utd critic steps (see `learner.agent`). `n_rows` counts committed rows only, so the
 first updates start after the episode that crosses the warm-up; no update happens while the
 agent's subset is still empty (HG-DAgger before the first takeover).
@@ -28,8 +29,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from learner.replay import Source
+from learner.recording import EpisodeWriter
 from learner.train_step import train_step
+from sim.contract import EpisodeEnd, Source, Step
 
 
 def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_expert=None,
@@ -44,9 +46,11 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
     for who in (operator, labeler, demo_expert):
         if who is not None and hasattr(who, "reset"):
             who.reset()
+    writer = None if store is None else EpisodeWriter(store, operator=operator_name, cell=cell_name)
     takeovers = intervened = updates = 0
     was_intervening, metrics = False, {}
     terminated = truncated = False
+    k = 0  # step index
     while not (terminated or truncated):
         if demo_expert is not None:
             policy_action = np.asarray(demo_expert.act(obs, info), np.float32)
@@ -66,8 +70,9 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
         takeovers += int(intervening and not was_intervening)
         intervened += int(intervening)
         was_intervening = intervening
-        if store is not None:
-            store.append(obs, executed, policy_action, int(source), bool(intervening), expert_action=label)
+        if writer is not None:
+            writer.step(Step(0, k, time.time(), obs, executed, policy_action, source), expert_action=label)
+        k += 1
         obs, terminated, truncated, info = cell.apply(executed)
         if train and store.n_rows >= warmup:
             step_metrics = train_step(agent, store, rng)
@@ -75,10 +80,12 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
                 metrics = step_metrics
                 updates += 1
     success = bool(info.get("success", False))
-    if store is not None:
-        store.end_episode(terminal=terminated, success=success, truncated=truncated and not terminated,
-                          final_obs=obs, operator=operator_name, cell=cell_name,
-                          aborted=bool(info.get("aborted", False)), demo=demo_expert is not None)
+    if writer is not None:
+        reason = ("success" if success else "force_abort" if info.get("aborted") else
+                  "terminated" if terminated else "timeout")
+        done = writer.end(EpisodeEnd(0, k, reason, obs, takeovers, intervened), demo=demo_expert is not None)
+        if not done.committed:
+            raise ValueError(f"run_episode: the episode was not stored: {done.why}")
     return {"success": success, "aborted": bool(info.get("aborted", False)), "steps": int(cell.step),
             "interventions": takeovers, "intervened_steps": intervened, "updates": updates, "metrics": metrics}
 

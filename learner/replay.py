@@ -57,7 +57,6 @@ import json
 import os
 import shutil
 import time
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -68,18 +67,11 @@ from learner.replay_disk import (StoreError, chunk_problems, create_arrays, cut_
                                  open_arrays, probe_writable, read_attrs, read_columns, write_columns)
 from learner.replay_ram import Columns, Pools
 from learner.replay_sample import Sampler
+from sim.contract import Source  # noqa: F401  (the store's `source` codes; the contract is its home)
 
 SCHEMA = "rlif-replay"
 SCHEMA_VERSION = 1
 EPISODE_META = ("operator", "cell", "aborted", "demo")  # keyword meta end_episode accepts
-
-
-class Source(IntEnum):
-    """Who produced the executed action of a step (the `source` column and the `command` topic)."""
-
-    POLICY = 0
-    HUMAN = 1  # the operator (human or simulated) was driving
-    HOLD = 2  # nobody: the cell held pose (missed deadline, NaN, stale teleop, e-stop)
 
 
 def ROW_COLUMNS(n_obs: int, n_act: int) -> dict:

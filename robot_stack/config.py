@@ -16,7 +16,7 @@ import dataclasses
 import math
 import types
 import typing
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ from learner.config import AgentConfig, ReplayConfig
 from robot_stack.config_check import (MAX_YAML_BYTES, MAX_YAML_VALUES, ConfigError, check_numbers,  # noqa: F401
                                       load_yaml, positive as _positive, read_yaml_file, show as _show)
 from sim.config import CellConfig, OperatorConfig
+from sim.config_fields import doc_field as _f
 from teleop.config import TeleopConfig
 
 LAUNCH_DIR = Path(__file__).resolve().parent.parent / "launch"
@@ -37,10 +38,6 @@ LAUNCH_DIR = Path(__file__).resolve().parent.parent / "launch"
 DDS_TRANSPORTS = ("", "DEFAULT", "DEFAULTv6", "SHM", "UDPv4", "UDPv6", "LARGE_DATA", "P2P")
 MIN_BODY_BYTES = 1024  # supervisor.max_body_bytes floor: an e-stop's {"reason": ...} must fit
 
-
-def _f(default: Any, doc: str, **limits: float) -> Any:
-    """A field with its doc line and its allowed range (gt/ge/lt/le, checked by `check_numbers`)."""
-    return field(default=default, metadata={"doc": doc, **limits})
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ def compose(specs: list[NodeSpec]) -> list[NodeSpec]:
     return [*members, *rest]
 
 
-OBSERVERS = ("actor", "mux", "recorder", "operator", "supervisor", "mcap_recorder")  # nodes subscribing `observation`
+OBSERVERS = ("actor", "mux", "operator", "supervisor", "mcap_recorder")  # nodes subscribing `observation`
 
 
 def set_observers(specs: list[NodeSpec], extra: int = 0) -> None:

@@ -8,10 +8,13 @@ Every `*MultiArray` carries one `layout.dim` entry per value, whose `label` name
 of the wrong length or labels is rejected with a `TopicError` saying what differs.
 
 QoS decisions: control-loop topics are RELIABLE + VOLATILE (an outside program with rclpy's
-default QoS can publish on them, e.g. `teleop/intervening` with `--operator none`); the data the
-recorder stores (observation, policy_action, command) keeps a history of 1000 messages, because
-RELIABLE + KEEP_LAST only retransmits what is still in the writer's history: a reader busy for
-a moment (an episode flush) must not lose steps when the twin runs accelerated;
+default QoS can publish on them, e.g. `teleop/intervening` with `--operator none`); the control
+data (observation, policy_action, command) and what the recorder stores (`step`) keep a history
+of 1000 messages, because RELIABLE + KEEP_LAST only retransmits what is still in the writer's
+history: a reader busy for a moment (an episode flush) must not lose steps when the twin runs
+accelerated. `step` is the one write path: the clock publishes each executed step and then the
+episode's end on this one topic, from one writer, so a reader gets them in order and needs no
+join and no wait (learner.recording);
 `policy_weights` is TRANSIENT_LOCAL depth 1 so an actor that starts late still gets the latest
 weights; `events` is RELIABLE + TRANSIENT_LOCAL, depth 100 (bursts are not dropped), with a
 lifespan of `EVENT_LIFESPAN_S`: a message written just after a writer sees a reader is lost to a
@@ -38,7 +41,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from sensor_msgs.msg import CompressedImage, Joy
 from std_msgs.msg import Bool, Float64MultiArray, MultiArrayDimension, String, UInt8MultiArray
 
-from learner.replay import Source
+from sim.contract import END_REASONS, EpisodeEnd, Source, Step
 from robot_stack.events import EventKind  # noqa: F401  (the vocabulary lives where no ROS is needed)
 
 NAMESPACE = "/rlif"
@@ -91,7 +94,12 @@ TELEOP_INTERVENING = TopicSpec(f"{NAMESPACE}/teleop/intervening", Bool,
                                doc="operator drives; on change + 10 Hz heartbeat -> mux")
 TELEOP_JOY = TopicSpec(f"{NAMESPACE}/teleop/joy", Joy, doc="raw axes and buttons -> dashboard, logs")
 COMMAND = TopicSpec(f"{NAMESPACE}/command", Float64MultiArray, depth=DATA_DEPTH,
-                    doc="[episode, step, source, a...] source 0 policy, 1 human, 2 hold; mux -> cell, recorder")
+                    doc="[episode, step, source, a..., policy.a...] source 0 policy, 1 human, 2 hold; "
+                        "policy.a = the policy's proposal (NaN: none in time); mux -> clock")
+STEP = TopicSpec(f"{NAMESPACE}/step", Float64MultiArray, depth=DATA_DEPTH,
+                 doc="each executed step [episode, step, t, source, obs..., action.a..., policy.a...], then "
+                     "the episode's end [episode, steps, reason, ..., final.obs...]; clock -> recorder, video, "
+                     "supervisor")
 EVENT_LIFESPAN_S = 10.0  # > any discovery delay seen here (a few s under load)
 PROCESS_START = time.time()  # events stamped before this (less the margin) are stale, s
 STALE_MARGIN_S = 0.25  # clock differences tolerated between machines, s
@@ -105,7 +113,7 @@ CAMERA = TopicSpec(f"{NAMESPACE}/camera/image/compressed", CompressedImage, dept
                    doc="JPEG frames of the cell's camera (twin: rendered) -> supervisor dashboard")
 
 ALL_TOPICS = (OBSERVATION, POLICY_ACTION, TELEOP_TWIST, TELEOP_INTERVENING, TELEOP_JOY,
-              COMMAND, EVENTS, POLICY_WEIGHTS, STATUS, CAMERA)
+              COMMAND, STEP, EVENTS, POLICY_WEIGHTS, STATUS, CAMERA)
 
 # Action labels in the twist's field order (twist.linear.xyz, twist.angular.xyz).
 TWIST_LABELS = ("x", "y", "z", "rx", "ry", "rz")
@@ -133,6 +141,7 @@ class Command:
     step: int
     source: Source
     action: np.ndarray  # float32 in [-1, 1]; zeros when source is HOLD
+    policy_action: np.ndarray | None = None  # the policy's proposal for this step (None: none in time)
 
 
 @dataclass(frozen=True)
@@ -204,21 +213,78 @@ def unpack_policy_action(msg: Float64MultiArray, action_labels: Sequence[str]) -
 
 
 def command_labels(action_labels: Sequence[str]) -> tuple[str, ...]:
-    return ("episode", "step", "source", *action_labels)
+    return ("episode", "step", "source", *action_labels, *(f"policy.{a}" for a in action_labels))
+
+
+def _nan_if_none(a, n: int) -> np.ndarray:
+    return np.full(n, np.nan, np.float32) if a is None else np.asarray(a, np.float32)
 
 
 def pack_command(c: Command, action_labels: Sequence[str]) -> Float64MultiArray:
-    return _labelled([c.episode, c.step, int(c.source), *c.action], command_labels(action_labels))
+    pol = _nan_if_none(c.policy_action, len(action_labels))
+    return _labelled([c.episode, c.step, int(c.source), *c.action, *pol], command_labels(action_labels))
+
+
+def _source(value: float, topic: TopicSpec) -> Source:
+    try:
+        return Source(int(value))
+    except ValueError:
+        raise TopicError(f"{topic.name}: source {value} is not one of {[int(s) for s in Source]}") from None
 
 
 def unpack_command(msg: Float64MultiArray, action_labels: Sequence[str]) -> Command:
     data = _check_labels(msg, command_labels(action_labels), COMMAND)
     ep, st = _key(data, COMMAND)
-    try:
-        source = Source(int(data[2]))
-    except ValueError:
-        raise TopicError(f"{COMMAND.name}: source {data[2]} is not one of {[int(s) for s in Source]}") from None
-    return Command(ep, st, source, data[3:].astype(np.float32))
+    n = len(action_labels)
+    pol = data[3 + n:].astype(np.float32)
+    return Command(ep, st, _source(data[2], COMMAND), data[3:3 + n].astype(np.float32),
+                   None if np.isnan(pol).all() else pol)
+
+
+# ---------------------------------------------------------------- step (the one write path)
+END_COUNTS = ("interventions", "intervention_steps", "holds", "missed_deadlines")
+
+
+def step_labels(obs_labels: Sequence[str], action_labels: Sequence[str]) -> tuple[str, ...]:
+    return ("episode", "step", "t", "source", *obs_labels, *(f"action.{a}" for a in action_labels),
+            *(f"policy.{a}" for a in action_labels))
+
+
+def end_labels(obs_labels: Sequence[str]) -> tuple[str, ...]:
+    return ("episode", "steps", "reason", *END_COUNTS, *(f"final.{o}" for o in obs_labels))
+
+
+def pack_step(s: Step, obs_labels: Sequence[str], action_labels: Sequence[str]) -> Float64MultiArray:
+    if len(s.obs) != len(obs_labels) or len(s.action) != len(action_labels):
+        raise TopicError(f"{STEP.name}: a step needs {len(obs_labels)} obs and {len(action_labels)} action values")
+    return _labelled([s.episode, s.step, s.t, int(s.source), *s.obs, *s.action,
+                      *_nan_if_none(s.policy_action, len(action_labels))], step_labels(obs_labels, action_labels))
+
+
+def pack_episode_end(e: EpisodeEnd, obs_labels: Sequence[str]) -> Float64MultiArray:
+    return _labelled([e.episode, e.steps, END_REASONS.index(e.reason), *(getattr(e, k) for k in END_COUNTS),
+                      *e.final_obs], end_labels(obs_labels))
+
+
+def unpack_step(msg: Float64MultiArray, obs_labels: Sequence[str], action_labels: Sequence[str]) -> Step | EpisodeEnd:
+    """A `Step`, or the `EpisodeEnd` that follows an episode's last step (told apart by their labels)."""
+    if len(msg.layout.dim) > 1 and msg.layout.dim[1].label == "steps":
+        data = _check_labels(msg, end_labels(obs_labels), STEP)
+        ep, steps = _key(data, STEP)
+        code, counts = data[2], data[3:3 + len(END_COUNTS)]
+        if not (np.isfinite(code) and code == int(code) and 0 <= code < len(END_REASONS)):
+            raise TopicError(f"{STEP.name}: reason {code} is not an index of {list(END_REASONS)}")
+        if not (np.isfinite(counts).all() and (counts >= 0).all() and (counts == np.round(counts)).all()):
+            raise TopicError(f"{STEP.name}: {list(END_COUNTS)} must be non-negative integers, got {counts.tolist()}")
+        return EpisodeEnd(ep, steps, END_REASONS[int(code)], data[3 + len(END_COUNTS):].astype(np.float32),
+                          *(int(c) for c in counts))
+    data = _check_labels(msg, step_labels(obs_labels, action_labels), STEP)
+    ep, st = _key(data, STEP)
+    n_obs, n_act = len(obs_labels), len(action_labels)
+    obs = data[4:4 + n_obs].astype(np.float32)
+    action = data[4 + n_obs:4 + n_obs + n_act].astype(np.float32)
+    return Step(ep, st, float(data[2]), obs, action, data[4 + n_obs + n_act:].astype(np.float32),
+                _source(data[3], STEP))
 
 
 # ---------------------------------------------------------------- teleop

@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
-
-def _f(default: Any, doc: str, **limits: float) -> Any:
-    """A field with its doc line and its allowed range (gt/ge/lt/le; robot_stack.config checks them)."""
-    return field(default=default, metadata={"doc": doc, **limits})
+from sim.config_fields import doc_field as _f
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,11 @@ cell's max step); the profile's action space picks the axes.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
 OBS_LABELS = ("ee_x", "ee_y", "ee_z", "ee_rx", "ee_ry", "ee_rz",
               "v_x", "v_y", "v_z", "w_x", "w_y", "w_z",
               "f_x", "f_y", "f_z", "tq_x", "tq_y", "tq_z")
@@ -37,3 +42,75 @@ def action_labels(action_space: str) -> tuple[str, ...]:
     except KeyError:
         raise ValueError(f"unknown action space {action_space!r}; known: {list(ACTION_LABELS)}") from None
 
+
+
+class Source(IntEnum):
+    """Who produced the executed action of a step (the store's `source` column, `command`, `step`)."""
+
+    POLICY = 0
+    HUMAN = 1  # the operator (human or simulated) was driving
+    HOLD = 2  # nobody: the cell held pose (missed deadline, NaN, stale teleop, e-stop, stale robot)
+
+
+# Why an episode ended (`EpisodeEnd.reason`): terminal = no bootstrapping past the last step
+# (success, a force abort); the others are truncations.
+END_REASONS = ("success", "force_abort", "operator_abort", "terminated", "timeout", "robot_fault")
+TERMINAL_REASONS = ("success", "force_abort", "terminated")
+ABORT_REASONS = ("force_abort", "operator_abort", "robot_fault")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One control step as the cell executed it: what every writer stores, one row of the replay store.
+
+    `obs` is the observation the step was decided on; `action` the executed action (zeros for a
+    HOLD); `policy_action` what the policy proposed (NaN where it did not answer in time);
+    `t` the cell clock, s."""
+
+    episode: int
+    step: int
+    t: float
+    obs: np.ndarray
+    action: np.ndarray
+    policy_action: np.ndarray
+    source: Source
+
+    @property
+    def intervening(self) -> bool:
+        """Operator-driven = the operator's action was executed. A HOLD while the operator holds
+        the device (a stale spacemouse, an e-stop) is a hold, not an operator step."""
+        return self.source == Source.HUMAN
+
+
+@dataclass(frozen=True)
+class EpisodeEnd:
+    """How an episode ended, published by the clock after its last step (`steps` steps)."""
+
+    episode: int
+    steps: int
+    reason: str  # one of END_REASONS
+    final_obs: np.ndarray  # the observation after the last step
+    interventions: int = 0  # takeovers: switches to the operator
+    intervention_steps: int = 0  # operator-driven steps
+    holds: int = 0
+    missed_deadlines: int = 0
+
+    def __post_init__(self):
+        if self.reason not in END_REASONS:
+            raise ValueError(f"unknown episode end reason {self.reason!r}; known: {list(END_REASONS)}")
+
+    @property
+    def success(self) -> bool:
+        return self.reason == "success"
+
+    @property
+    def terminal(self) -> bool:
+        return self.reason in TERMINAL_REASONS
+
+    @property
+    def truncated(self) -> bool:
+        return not self.terminal
+
+    @property
+    def aborted(self) -> bool:
+        return self.reason in ABORT_REASONS

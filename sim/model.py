@@ -16,7 +16,7 @@ import mujoco
 import numpy as np
 
 from sim.config import CellConfig
-from sim.rules import PEG_RADIUS_M, hole_radius_m  # noqa: F401 (hole_radius_m: the model's public name too)
+from sim.rules import hole_radius_m
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 HOLE_DEPTH_M = 0.03           # task.xml: board thickness = hole depth, m

@@ -14,7 +14,6 @@ hidapi is one line naming the fix, exit code 1.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections import Counter
 

@@ -50,7 +50,7 @@ import time
 
 import numpy as np
 
-from learner.replay import Source
+from sim.contract import Source
 from learner.seeds import episode_seed
 from robot_stack import topics as T
 from robot_stack.franka import admin as A
@@ -179,10 +179,10 @@ class FrankaBridgeNode(CellNode):
             return
         super().try_step()
 
-    def apply(self, source, action, announce=False, missed=False):
+    def apply(self, source, action, missed=False, policy=None):
         if self.stale_why and source != Source.HOLD:
-            source, action, announce = Source.HOLD, None, True
-        super().apply(source, action, announce, missed)
+            source, action = Source.HOLD, None
+        super().apply(source, action, missed, policy)
         self.send_outbox()
 
     # ------------------------------------------------------------ fast timer: stale state, resets
@@ -249,7 +249,7 @@ class FrankaBridgeNode(CellNode):
         self.fault("stale robot state", detail=why, episode=self.episode, **timing)
         self.worker.start("diagnose", self.admin.state)
         if self.phase == "await":
-            self.apply(Source.HOLD, None, announce=True)
+            self.apply(Source.HOLD, None)
         if self.phase in ("ready", "estop", "ending"):
             reason, self.pending_end = self.pending_end or "robot_fault", None
             if self.book.steps == 0:

@@ -1,14 +1,16 @@
 """Episode bookkeeping shared by every cell node (twin and Franka bridge): counts, end reasons.
 
 Pure logic. A cell node owns one `EpisodeBook`; it says when an episode ends and why, and
-builds the `episode_end` event payload. Terminal = success or force abort (no bootstrapping
-past them); an operator abort or the step limit is a truncation.
+builds the episode's `EpisodeEnd` record (`sim.contract`: which reasons are terminal, which
+are aborts) and the `episode_end` event payload from it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from learner.replay import Source
+import numpy as np
+
+from sim.contract import EpisodeEnd, Source
 
 
 @dataclass
@@ -51,17 +53,15 @@ class EpisodeBook:
             return "timeout"
         return None
 
-    def end_payload(self, reason: str) -> dict:
-        return {
-            "episode": self.episode,
-            "steps": self.steps,
-            "success": reason == "success",
-            "aborted": reason in ("force_abort", "operator_abort", "robot_fault"),
-            "terminal": reason in ("success", "force_abort", "terminated"),
-            "truncated": reason in ("timeout", "operator_abort", "robot_fault"),  # robot_fault: stale state
-            "reason": reason,
-            "interventions": self.interventions,
-            "intervention_steps": self.intervention_steps,
-            "holds": self.holds,
-            "missed_deadlines": self.missed_deadlines,
-        }
+    def finish(self, reason: str, final_obs) -> EpisodeEnd:
+        return EpisodeEnd(self.episode, self.steps, reason, np.asarray(final_obs, dtype=np.float32),
+                          self.interventions, self.intervention_steps, self.holds, self.missed_deadlines)
+
+
+def end_payload(end: EpisodeEnd) -> dict:
+    """The `episode_end` event's data (for people and the stop conditions; the recorder takes
+    the same record from the `step` topic)."""
+    return {"episode": end.episode, "steps": end.steps, "success": end.success, "aborted": end.aborted,
+            "terminal": end.terminal, "truncated": end.truncated, "reason": end.reason,
+            "interventions": end.interventions, "intervention_steps": end.intervention_steps,
+            "holds": end.holds, "missed_deadlines": end.missed_deadlines}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from learner.replay import Source
+from sim.contract import Source
 
 TWIST_AXES = ("x", "y", "z", "rx", "ry", "rz")
 

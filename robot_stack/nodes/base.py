@@ -88,11 +88,11 @@ class RlifNode(Node):
         self.counters["faults"] = self.counters.get("faults", 0) + 1
         self.publish_event(T.EventKind.FAULT, what=what, **data)
 
-    def unpack(self, fn: Callable[..., Any], msg: Any, labels: Any, fault: str = "") -> Any:
-        """`fn(msg, labels)` (a `topics.unpack_*`), or None for a message that breaks the contract:
+    def unpack(self, fn: Callable[..., Any], msg: Any, *labels: Any, fault: str = "") -> Any:
+        """`fn(msg, *labels)` (a `topics.unpack_*`), or None for a message that breaks the contract:
         counted in `malformed`, then a fault event named `fault` or (if empty) a log warning."""
         try:
-            return fn(msg, labels)
+            return fn(msg, *labels)
         except T.TopicError as e:
             self.counters["malformed"] = self.counters.get("malformed", 0) + 1
             if fault:

@@ -1,9 +1,11 @@
-"""Cell node (twin): owns the control clock, publishes `observation`, applies `command`.
+"""Cell node (twin): owns the control clock, publishes `observation`, applies `command`, publishes `step`.
 
 Per step: publish observation(episode, step, t) -> wait for command(episode, step) until the
-deadline -> apply it; no command in time -> hold pose, publish a HOLD command (so the recorder
-stores what was executed) and count a missed deadline. Malformed or non-finite commands are held
-too. Clocks:
+deadline -> apply it; no command in time -> hold pose and count a missed deadline. Malformed or
+non-finite commands are held too. After each apply it publishes the step as executed (`step`:
+observation, executed action, the policy's proposal, who drove) and, after an episode's last
+step, its `EpisodeEnd` on the same topic: the recorder stores exactly that (the one write path,
+`learner.recording`). Clocks:
 - wall mode: one step per 1/control_hz s; deadline `graph.deadline_ms`;
 - accelerated (`graph.accelerated`): the next step starts as soon as the command is applied and
   the learner has kept up with the UTD ratio (`logic.pacing.UtdGate`, from its status). Sim time
@@ -26,10 +28,10 @@ import time
 
 import numpy as np
 
-from learner.replay import Source
+from sim.contract import Source, Step
 from robot_stack import contract
 from robot_stack import topics as T
-from robot_stack.logic.episode import EpisodeBook
+from robot_stack.logic.episode import EpisodeBook, end_payload
 from robot_stack.logic.pacing import LEARNER_STARVED, UtdGate
 from robot_stack.nodes.base import RlifNode
 from learner.seeds import episode_seed
@@ -78,7 +80,7 @@ class CellNode(RlifNode):
         self.deadline_timer = self.create_timer(self.deadline_s, self.on_deadline)
         self.deadline_timer.cancel()
         self.obs_pub = self.create_publisher(T.OBSERVATION.msg_type, T.OBSERVATION.name, T.OBSERVATION.qos)
-        self.cmd_pub = self.create_publisher(T.COMMAND.msg_type, T.COMMAND.name, T.COMMAND.qos)
+        self.step_pub = self.create_publisher(T.STEP.msg_type, T.STEP.name, T.STEP.qos)
         self.cmd_sub = self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
         self.matched = False
         self.create_subscription(T.STATUS.msg_type, T.STATUS.name, self.on_status, T.STATUS.qos)
@@ -118,9 +120,9 @@ class CellNode(RlifNode):
         self.publish_event(T.EventKind.EPISODE_START, episode=self.episode, sim=extra)
 
     def end_episode(self, reason: str):
-        payload = self.book.end_payload(reason)
-        payload["final_obs"] = np.asarray(self.obs, dtype=float).tolist()
-        self.publish_event(T.EventKind.EPISODE_END, **payload)
+        end = self.book.finish(reason, self.obs)
+        self.step_pub.publish(T.pack_episode_end(end, self.obs_labels))
+        self.publish_event(T.EventKind.EPISODE_END, **end_payload(end))
         self.counters["episodes"] += 1
         self.episode += 1
         if self.max_episodes and self.counters["episodes"] >= self.max_episodes:
@@ -141,11 +143,11 @@ class CellNode(RlifNode):
             self.gate_blocked_since = None
         if not self.matched:
             # Discovery is not instant: wait until every consumer of observations is matched and
-            # the mux's commands reach us (our own HOLD publisher is the other match), and until
-            # the nodes we wait for see their own inputs (matching is per side), so the first
-            # steps are neither lost nor held on a missed deadline.
+            # the mux's commands reach us, and until the nodes we wait for see their own inputs
+            # (matching is per side), so the first steps are neither lost nor held on a missed
+            # deadline.
             if (self.obs_pub.get_subscription_count() < self.expect_obs_subs
-                    or self.cmd_sub.get_publisher_count() < 2
+                    or self.cmd_sub.get_publisher_count() < 1
                     or (self.wait_recorder and not self.recorder_matched)
                     or self.waiting_for):
                 return
@@ -154,6 +156,7 @@ class CellNode(RlifNode):
         self.key = (self.episode, self.book.steps)
         t = self.global_steps * self.dt
         self.step_t0 = time.monotonic()
+        self.step_obs, self.step_t = self.obs, t
         self.obs_pub.publish(T.pack_observation(T.Observation(*self.key, t, self.obs), self.obs_labels))
         self.deadline_timer.reset()
 
@@ -164,7 +167,7 @@ class CellNode(RlifNode):
         if time.monotonic() - self.step_t0 < 0.99 * self.deadline_s:
             return  # a stale timer event: that step was applied and this one started since
         self.counters["missed_deadlines"] += 1
-        self.apply(Source.HOLD, None, announce=True, missed=True)
+        self.apply(Source.HOLD, None, missed=True)
 
     def _cancel_deadline(self):
         self.deadline_timer.cancel()
@@ -180,18 +183,18 @@ class CellNode(RlifNode):
             self.fault("malformed command", detail=str(e))
             return
         if (c.episode, c.step) != self.key:
-            return  # late command of an earlier step (already held) or our own HOLD echo
+            return  # late command of an earlier step (already held)
         if c.source == Source.HOLD:
-            self.apply(Source.HOLD, None)
+            self.apply(Source.HOLD, None, policy=c.policy_action)
         elif not np.all(np.isfinite(c.action)):
             self.fault("non-finite command", episode=c.episode, step=c.step)
-            self.apply(Source.HOLD, None, announce=True)
+            self.apply(Source.HOLD, None, policy=c.policy_action)
         else:
-            self.apply(c.source, c.action)
+            self.apply(c.source, c.action, policy=c.policy_action)
 
-    def apply(self, source: Source, action, announce: bool = False, missed: bool = False):
-        """Execute one step. `announce`: the cell decided a HOLD the mux did not send; publish it
-        on `command` so the recorder stores what was really executed."""
+    def apply(self, source: Source, action, missed: bool = False, policy=None):
+        """Execute one step (HOLD: `action` ignored), then publish it as executed on `step`.
+        `policy`: the policy's proposal for this step, when the command carried one."""
         self._cancel_deadline()
         # tick -> command applied: the command reached the cell and goes to the controller now
         t_applied = time.monotonic()
@@ -199,14 +202,16 @@ class CellNode(RlifNode):
         del self.latencies_ms[:-5000]
         self.times["await_s"] += t_applied - self.step_t0
         if source == Source.HOLD:
-            if announce:
-                hold = T.Command(*self.key, Source.HOLD, np.zeros(len(self.action_labels), np.float32))
-                self.cmd_pub.publish(T.pack_command(hold, self.action_labels))
+            executed = np.zeros(len(self.action_labels), np.float32)
             self.counters["holds"] += 1
             self.obs, term, trunc, info = self.cell.hold()
         else:
-            self.obs, term, trunc, info = self.cell.apply(np.clip(action, -1.0, 1.0))
+            executed = np.clip(np.asarray(action, np.float32), -1.0, 1.0)
+            self.obs, term, trunc, info = self.cell.apply(executed)
         self.times["apply_s"] += time.monotonic() - t_applied
+        nan = np.full(len(self.action_labels), np.nan, np.float32)
+        step = Step(*self.key, self.step_t, self.step_obs, executed, nan if policy is None else policy, source)
+        self.step_pub.publish(T.pack_step(step, self.obs_labels, self.action_labels))
         self.book.on_applied(source, missed)
         self.counters["steps"] += 1
         self.global_steps += 1
@@ -230,7 +235,7 @@ class CellNode(RlifNode):
     def on_event(self, e: T.Event):
         if e.kind == T.EventKind.ESTOP:
             if self.phase == "await":
-                self.apply(Source.HOLD, None, announce=True)
+                self.apply(Source.HOLD, None)
             if self.phase != "done":
                 self.phase = "estop"
         elif e.kind == T.EventKind.ESTOP_CLEAR and self.phase == "estop":

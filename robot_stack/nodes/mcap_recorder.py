@@ -50,9 +50,9 @@ class McapRecorderNode(RlifNode):
         self.counters["files"] = len(self.out.files)
 
     def inputs_matched(self) -> bool:
-        """The clock's observations and the commands (mux and clock) reach us: episode 0 is whole."""
-        return (self.subs[T.OBSERVATION.name].get_publisher_count() >= 1
-                and self.subs[T.COMMAND.name].get_publisher_count() >= 2)
+        """The clock's observations and steps and the mux's commands reach us: episode 0 is whole."""
+        return all(self.subs[t.name].get_publisher_count() >= 1 for t in (T.OBSERVATION, T.COMMAND, T.STEP)
+                   if t.name in self.subs)
 
     def status(self):
         return {"mcap_file": self.out.files[-1].name}

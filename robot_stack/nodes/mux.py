@@ -145,7 +145,7 @@ class MuxNode(RlifNode):
         self.decided = self.key
         if self.sync:
             self.sync_timer.cancel()
-        self.pub.publish(T.pack_command(T.Command(ep, st, d.source, d.action), self.action_labels))
+        self.pub.publish(T.pack_command(T.Command(ep, st, d.source, d.action, self.policy), self.action_labels))
         self.counters["commands"] += 1
         self.counters[d.source.name.lower()] += 1
         now = time.monotonic()

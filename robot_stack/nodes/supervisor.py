@@ -32,7 +32,7 @@ class SupervisorNode(RlifNode):
                                  st.on_status), T.STATUS.qos)
         self.on_events(lambda e: st.on_event(e.kind, {**e.data, "source": e.source}))
         self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation, T.OBSERVATION.qos)
-        self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
+        self.create_subscription(T.STEP.msg_type, T.STEP.name, self.on_step, T.STEP.qos)
         self.create_subscription(T.CAMERA.msg_type, T.CAMERA.name,
                                  lambda m: self._feed(T.unpack_jpeg, m, st.on_camera), T.CAMERA.qos)
 
@@ -52,12 +52,14 @@ class SupervisorNode(RlifNode):
             return
         self.sup.state.on_observation(o.episode, o.step, o.t)
 
-    def on_command(self, msg):
+    def on_step(self, msg):
+        """Who drove each executed step (the clock's `step`; an episode's end is not a step)."""
         try:
-            c = T.unpack_command(msg, self.action_labels)
+            m = T.unpack_step(msg, self.obs_labels, self.action_labels)
         except T.TopicError:
             return
-        self.sup.state.on_command(c.episode, c.step, int(c.source))
+        if isinstance(m, T.Step):
+            self.sup.state.on_command(m.episode, m.step, int(m.source))
 
     def close(self):
         self.sup.stop()

@@ -1,16 +1,15 @@
 """Video node (`train.video_every` = N > 0): an mp4 of every Nth episode in `RUN/videos/`, with
 who drove each frame (POLICY / OPERATOR / HOLD), for the dashboard and report.md.
 
-On the twin (`cell.kind=twin`) it keeps the executed commands of the episodes it films (the
-`command` topic: the first command of a step, a HOLD the cell announced overriding a late one,
-as the recorder joins them) and, once the cell's `episode_end` arrives, replays the episode on
-its own twin from the episode's reset seed in a worker thread (`sim/video.py`): one frame per
-control period, rendered off the control loop. The replay's last observation is compared with
-the cell's `final_obs`; a difference is reported (warning, counter `inexact`) and the video is
-still written. With a real arm it films the camera topic instead, when a camera publishes one;
+On the twin (`cell.kind=twin`) it keeps the executed actions of the episodes it films (the
+clock's `step` topic, what the recorder stores) and, at the episode's end on the same topic,
+replays the episode on its own twin from the episode's reset seed in a worker thread
+(`sim/video.py`): one frame per control period, rendered off the control loop. The replay's
+last observation is compared with the end's `final_obs`; a difference is reported (warning,
+counter `inexact`) and the video is still written. With a real arm it films the camera topic instead, when a camera publishes one;
 an episode without frames gets no video. At most `MAX_BACKLOG` ended episodes wait for the
 writer; an episode ending while that many wait gets no video. Status: `videos`, `inexact`,
-`skipped` (episodes whose commands did not all arrive, or that found the writer behind),
+`skipped` (episodes whose steps did not all arrive, or that found the writer behind),
 `last_video`.
 """
 from __future__ import annotations
@@ -21,14 +20,12 @@ import time
 
 import numpy as np
 
-from learner.replay import Source
 from robot_stack import contract
 from robot_stack import topics as T
 from robot_stack.nodes.base import RlifNode
+from sim.contract import EpisodeEnd, Source
 
-KEEP_EPISODES = 4  # episodes whose commands are held while their end is awaited
 MAX_BACKLOG = 4  # ended episodes waiting for the writer; more are skipped (the writer fell behind)
-END_WAIT_S = 2.0  # an ended episode waits this long for its last commands (another writer's topic)
 
 
 class VideoNode(RlifNode):
@@ -40,6 +37,7 @@ class VideoNode(RlifNode):
         self.every = int(self.cfg.train.video_every)
         self.twin = self.cfg.cell.kind == "twin"
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
+        self.obs_labels = contract.OBS_LABELS
         self.commands: dict[int, dict[int, tuple[int, np.ndarray]]] = {}
         self.frames: dict[int, list[tuple[float, bytes, int]]] = {}
         self.episode = -1
@@ -47,12 +45,10 @@ class VideoNode(RlifNode):
         self.counters.update(videos=0, inexact=0, skipped=0)
         self.last_video = ""
         self.jobs: queue.Queue = queue.Queue(maxsize=MAX_BACKLOG)
-        self.pending: dict[int, tuple[dict, float]] = {}  # ended episodes waiting for their commands
-        self.cmd_sub = self.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self.on_command, T.COMMAND.qos)
+        self.step_sub = self.create_subscription(T.STEP.msg_type, T.STEP.name, self.on_step, T.STEP.qos)
         if not self.twin:
             self.create_subscription(T.CAMERA.msg_type, T.CAMERA.name, self.on_camera, T.CAMERA.qos)
         self.on_events(self.on_event)
-        self.create_timer(0.1, self.dispatch)
         self.worker = threading.Thread(target=self.work, name="video-writer", daemon=True)
         self.worker.start()
 
@@ -62,27 +58,24 @@ class VideoNode(RlifNode):
         return wanted(episode, self.every)
 
     def inputs_matched(self) -> bool:
-        """The mux's and the clock's commands reach us (on the twin a replay needs every step)."""
-        return self.cmd_sub.get_publisher_count() >= 2 if self.twin else True
+        """The clock's steps reach us (on the twin a replay needs every step)."""
+        return self.step_sub.get_publisher_count() >= 1 if self.twin else True
 
     def status(self):
         return {"last_video": self.last_video}
 
-    def on_command(self, msg):
-        c = self.unpack(T.unpack_command, msg, self.action_labels)
-        if c is None:
+    def on_step(self, msg):
+        m = self.unpack(T.unpack_step, msg, self.obs_labels, self.action_labels)
+        if m is None:
             return
-        self.driver = int(c.source)
-        if not self.films(c.episode):
+        if isinstance(m, EpisodeEnd):
+            if self.films(m.episode):
+                self.submit(m.episode, m)
+            self.commands = {ep: c for ep, c in self.commands.items() if ep > m.episode}
             return
-        steps = self.commands.setdefault(c.episode, {})
-        if c.step not in steps or c.source == Source.HOLD:  # the cell's HOLD overrides a late mux command
-            steps[c.step] = (int(c.source), c.action)
-        for old in sorted(self.commands)[:-KEEP_EPISODES]:
-            if old not in self.pending:
-                del self.commands[old]
-        if c.episode in self.pending:
-            self.dispatch()
+        self.driver = int(m.source)
+        if self.films(m.episode):
+            self.commands.setdefault(m.episode, {})[m.step] = (int(m.source), m.action)
 
     def on_camera(self, msg):
         if self.films(self.episode):
@@ -95,19 +88,8 @@ class VideoNode(RlifNode):
     def on_event(self, e: T.Event):
         if e.kind == T.EventKind.EPISODE_START:
             self.episode = int(e.data.get("episode", -1))
-        elif e.kind == T.EventKind.EPISODE_END and self.films(int(e.data.get("episode", -1))):
-            self.pending[int(e.data["episode"])] = (e.data, time.monotonic())
-            self.dispatch()
 
-    def dispatch(self):
-        """Hand ended episodes to the writer once their commands are all in (or END_WAIT_S passed)."""
-        for ep, (end, since) in sorted(self.pending.items()):
-            have = self.commands.get(ep, {})
-            if len(have) >= int(end.get("steps", 0)) or not self.twin or time.monotonic() - since > END_WAIT_S:
-                del self.pending[ep]
-                self.submit(ep, end)
-
-    def submit(self, ep: int, end: dict) -> bool:
+    def submit(self, ep: int, end: EpisodeEnd) -> bool:
         """Queue an ended episode for the writer; skip it (counted, warned) when MAX_BACKLOG are
         already waiting: memory stays bounded and the callback never blocks."""
         job = (ep, end, self.commands.pop(ep, {}), self.frames.pop(ep, []))
@@ -134,7 +116,7 @@ class VideoNode(RlifNode):
             path = video_path(self.run_dir, ep)
             try:
                 if self.twin:
-                    n = int(end.get("steps", 0))
+                    n = end.steps
                     if sorted(commands) != list(range(n)):
                         self.counters["skipped"] += 1
                         self.get_logger().warning(f"episode {ep}: {len(commands)} of {n} commands arrived; no video")
@@ -146,7 +128,7 @@ class VideoNode(RlifNode):
                     video, last = replay_twin(cell, episode_seed(self.cfg.train.seed, ep),
                                               [commands[k] for k in range(n)], ep)
                     write_mp4(path, video, self.cfg.cell.control_hz)
-                    final = np.asarray(end.get("final_obs", []), dtype=np.float32)
+                    final = end.final_obs
                     if final.shape != last.shape or not np.array_equal(final, last.astype(np.float32)):
                         self.counters["inexact"] += 1
                         self.get_logger().warning(f"episode {ep}: the replay did not end where the cell did; "
@@ -164,8 +146,5 @@ class VideoNode(RlifNode):
             cell.close()
 
     def close(self):
-        for ep in sorted(self.pending):  # ended episodes: write what arrived
-            end, _ = self.pending.pop(ep)
-            self.submit(ep, end)
         self.jobs.put(None)  # videos of ended episodes are finished first (blocks until there is room)
         self.worker.join(timeout=60)

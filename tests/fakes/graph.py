@@ -1,7 +1,8 @@
 """Test-side helpers for graph tests: a probe participant and a graph launcher fixture helper.
 
 `Probe` is a real rclpy participant (own context, spinning in a thread) that can act as the
-operator or the actor and records commands, observations and events with receive times.
+operator or the actor and records commands, observations, executed steps (the clock's `step`
+topic) and events with receive times.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 
-from learner.replay import Source
+from sim.contract import EpisodeEnd
 from robot_stack import config as cfgmod
 from robot_stack import contract
 from robot_stack import topics as T
@@ -28,6 +29,8 @@ class Probe:
         self.action_labels = contract.action_labels(action_space)
         self.lock = threading.Lock()
         self.commands: list[tuple[float, T.Command]] = []
+        self.steps: list[tuple[float, T.Step]] = []
+        self.ends: list[tuple[float, EpisodeEnd]] = []
         self.observations: list[tuple[float, T.Observation]] = []
         self.events: list[tuple[float, T.Event]] = []
         n = self.node
@@ -37,6 +40,7 @@ class Probe:
         self.policy_pub = n.create_publisher(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, T.POLICY_ACTION.qos)
         self.events_pub = n.create_publisher(T.EVENTS.msg_type, T.EVENTS.name, T.EVENTS.qos)
         n.create_subscription(T.COMMAND.msg_type, T.COMMAND.name, self._cmd, T.COMMAND.qos)
+        n.create_subscription(T.STEP.msg_type, T.STEP.name, self._step, T.STEP.qos)
         n.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self._obs, T.OBSERVATION.qos)
         n.create_subscription(T.EVENTS.msg_type, T.EVENTS.name, self._evt, T.EVENTS.qos)
         self.flags: list[tuple[float, bool]] = []
@@ -63,6 +67,11 @@ class Probe:
     def _cmd(self, msg):
         with self.lock:
             self.commands.append((time.monotonic(), T.unpack_command(msg, self.action_labels)))
+
+    def _step(self, msg):
+        m = T.unpack_step(msg, contract.OBS_LABELS, self.action_labels)
+        with self.lock:
+            (self.ends if isinstance(m, EpisodeEnd) else self.steps).append((time.monotonic(), m))
 
     def _obs(self, msg):
         o = T.unpack_observation(msg, contract.OBS_LABELS)
@@ -96,16 +105,10 @@ class Probe:
         with self.lock:
             return [c for t, c in self.commands if t >= t0]
 
-    def executed_since(self, t0: float, source=None) -> list[T.Command]:
-        """The command each step executed, of steps whose commands arrived after t0: a step the
-        clock held (its HOLD announcement after a missed deadline) is a HOLD even if the mux's
-        late command for it shows on the topic too."""
-        by_step: dict = {}
-        for c in self.cmds_since(t0):
-            key = (c.episode, c.step)
-            if by_step.get(key) is None or c.source == Source.HOLD:
-                by_step[key] = c
-        return [c for c in by_step.values() if source is None or c.source == source]
+    def executed_since(self, t0: float, source=None) -> list[T.Step]:
+        """The steps the clock executed (its `step` topic) that arrived after t0, of `source`."""
+        with self.lock:
+            return [s for t, s in self.steps if t >= t0 and (source is None or s.source == source)]
 
     def events_of(self, kind: str, since: float = 0.0) -> list[T.Event]:
         with self.lock:

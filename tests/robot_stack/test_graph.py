@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from learner.replay import ReplayStore, Source
-from robot_stack import config as cfgmod
 from robot_stack import topics as T
 from robot_stack.session import GraphSession
 from tests.fakes.graph import Probe, actor_weights_file, cell_held_at, write_run_config
@@ -154,9 +153,10 @@ def test_actor_killed_holds_after_deadline_then_recovers(tmp_path, probe):
         g.launcher.procs["actor"].proc.send_signal(signal.SIGKILL)
         g.launcher.procs["actor"].proc.wait(5)
         t0 = time.monotonic()
-        wait_for(lambda: len(probe.cmds_since(t0 + TICK)) >= 5, 5, what="commands while the actor is dead")
-        held = probe.cmds_since(t0 + TICK)
-        assert all(c.source == Source.HOLD for c in held)  # announced by the cell on its deadline
+        wait_for(lambda: len(probe.executed_since(t0 + TICK)) >= 5, 5, what="steps while the actor is dead")
+        held = probe.executed_since(t0 + TICK)
+        assert all(c.source == Source.HOLD for c in held)  # the cell held on its deadline, and says so
+        assert all(np.isnan(c.policy_action).all() and not c.action.any() for c in held)
         assert not g.launcher.procs["cell"].proc.poll()  # the cell itself keeps running
         g.launcher.restart("actor")
         t1 = time.monotonic()

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from learner.replay import Source
+from sim.contract import EpisodeEnd, Source, Step
 from robot_stack import topics as T
 
 pytestmark = pytest.mark.unit
@@ -39,8 +39,39 @@ def test_policy_action_and_command_round_trip():
     np.testing.assert_allclose(p.action, a)
     for src in Source:
         c = T.unpack_command(T.pack_command(T.Command(4, 5, src, a), ACT), ACT)
-        assert c.source is src and (c.episode, c.step) == (4, 5)
+        assert c.source is src and (c.episode, c.step) == (4, 5) and c.policy_action is None
         np.testing.assert_allclose(c.action, a)
+    c = T.unpack_command(T.pack_command(T.Command(4, 5, Source.HUMAN, a, -a), ACT), ACT)
+    np.testing.assert_allclose(c.policy_action, -a)  # the policy's proposal rides with the operator's action
+
+
+def test_step_and_episode_end_share_one_topic_and_round_trip():
+    obs, a = np.arange(18, dtype=np.float32) / 9, np.array([0.1, -0.2, 0.3, 0, 0.5, -1], np.float32)
+    pol = np.full(6, np.nan, np.float32)
+    back = T.unpack_step(T.pack_step(Step(2, 9, 0.9, obs, a, pol, Source.HUMAN), OBS, ACT), OBS, ACT)
+    assert isinstance(back, Step) and (back.episode, back.step, back.t, back.source) == (2, 9, 0.9, Source.HUMAN)
+    assert back.intervening and np.isnan(back.policy_action).all()
+    np.testing.assert_allclose(back.obs, obs, rtol=1e-6)
+    np.testing.assert_allclose(back.action, a)
+    end = EpisodeEnd(2, 10, "force_abort", obs, interventions=2, intervention_steps=5, holds=1, missed_deadlines=1)
+    back = T.unpack_step(T.pack_episode_end(end, OBS), OBS, ACT)
+    assert isinstance(back, EpisodeEnd) and back.reason == "force_abort" and back.terminal and back.aborted
+    assert (back.steps, back.interventions, back.intervention_steps, back.holds, back.missed_deadlines) == (10, 2, 5, 1, 1)
+    np.testing.assert_allclose(back.final_obs, obs, rtol=1e-6)
+
+
+def test_malformed_steps_and_ends_are_rejected_naming_what_is_wrong():
+    end = T.pack_episode_end(EpisodeEnd(0, 3, "timeout", np.zeros(18)), OBS)
+    end.data[2] = 17.0
+    with pytest.raises(T.TopicError, match="reason 17"):
+        T.unpack_step(end, OBS, ACT)
+    end = T.pack_episode_end(EpisodeEnd(0, 3, "timeout", np.zeros(18)), OBS)
+    end.data[4] = -1.0
+    with pytest.raises(T.TopicError, match="non-negative integers"):
+        T.unpack_step(end, OBS, ACT)
+    step = T.pack_step(Step(0, 0, 0.0, np.zeros(18), np.zeros(6), np.zeros(6), Source.POLICY), OBS, ACT)
+    with pytest.raises(T.TopicError, match="expected 28 values"):
+        T.unpack_step(step, OBS, ACT[:3])
 
 
 def test_nan_policy_action_passes_the_wire_for_the_mux_to_hold():

@@ -20,7 +20,7 @@ import pytest
 from geometry_msgs.msg import PoseStamped
 from rclpy.qos import QoSProfile
 
-from learner.replay import Source
+from sim.contract import Source
 from robot_stack import config as cfgmod
 from robot_stack import topics as T
 from robot_stack.franka import topics as FT
@@ -214,13 +214,16 @@ def test_scripted_insertion_through_the_bridge_succeeds(tmp_path, probe):
     g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"],
                              sets=["cell.hole_offset_m=0.0", "cell.episode_steps=150"])  # true hole = taught
     try:
-        ends = wait_for(lambda: len(probe.events_of("episode_end")) >= 2 and probe.events_of("episode_end"), 90,
-                        what="two episodes")
+        ends = wait_for(lambda: len(probe.events_of("episode_end")) >= 2 and len(probe.ends) >= 2
+                        and probe.events_of("episode_end"), 90, what="two episodes")
     finally:
         g.close()
     for e in ends[:2]:
         assert e.data["reason"] == "success", e.data
-        assert e.data["final_obs"][2] <= -cfg.cell.success_depth_m  # tip below the board by the success depth
+    records = [r for _, r in probe.ends[:2]]  # the same ends on the `step` topic, with the final observation
+    assert [r.reason for r in records] == ["success", "success"]
+    for r in records:
+        assert r.final_obs[2] <= -cfg.cell.success_depth_m  # tip below the board by the success depth
 
 
 def test_after_stale_state_returns_a_reset_starts_from_the_held_target(tmp_path, probe):

@@ -1,7 +1,9 @@
 import pytest
 
-from learner.replay import Source
-from robot_stack.logic.episode import EpisodeBook
+from sim.contract import Source
+import numpy as np
+
+from robot_stack.logic.episode import EpisodeBook, end_payload
 from robot_stack.logic.pacing import UtdGate
 
 pytestmark = pytest.mark.unit
@@ -12,7 +14,9 @@ def test_book_counts_interventions_and_takeovers():
     b.start(7)
     for s in (Source.POLICY, Source.HUMAN, Source.HUMAN, Source.POLICY, Source.HUMAN, Source.HOLD):
         b.on_applied(s)
-    p = b.end_payload("timeout")
+    end = b.finish("timeout", np.arange(3))
+    assert end.final_obs.dtype == np.float32 and end.final_obs.tolist() == [0, 1, 2]
+    p = end_payload(end)
     assert (p["episode"], p["steps"], p["intervention_steps"], p["interventions"], p["holds"]) == (7, 6, 3, 2, 1)
     assert p["truncated"] and not p["terminal"] and not p["success"]
 
@@ -30,8 +34,14 @@ def test_end_reasons(info, req, term, trunc, want):
     b.requested_end = req
     assert b.end_reason(term, trunc, info) == want
     if want:
-        p = b.end_payload(want)
+        p = end_payload(b.finish(want, np.zeros(2)))
         assert p["terminal"] == (want in ("success", "force_abort"))
+        assert p["aborted"] == (want in ("force_abort", "operator_abort"))
+
+
+def test_an_unknown_end_reason_is_refused():
+    with pytest.raises(ValueError, match="unknown episode end reason 'crashed'"):
+        EpisodeBook().finish("crashed", np.zeros(2))
 
 
 def test_utd_gate_holds_the_cell_until_the_learner_catches_up():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from learner.replay import Source
+from sim.contract import Source
 from robot_stack.logic.mux import MuxCore
 
 pytestmark = pytest.mark.unit
