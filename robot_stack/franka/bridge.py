@@ -1,4 +1,5 @@
-"""Franka bridge node: the real arm in the cell's role (`CellNode` driving a `FrankaCell`).
+"""Franka bridge node: the real arm in the cell's role: the clock (`CellNode`) with a
+`FrankaDriver` composed in, driving a `FrankaCell`.
 
 franka_ros2 side (names, frame and hole pose from `franka.*`, QoS from `franka.topics.franka_topics`):
 subscribes the state broadcaster's `current_pose` (PoseStamped), external wrench in the
@@ -65,47 +66,53 @@ STARTUP_S = 5.0  # no robot state at all this long after start -> fault (then ke
 WAIT_FAULTS = ("force", "timeout", "outside")  # reset outcomes that wait for the operator
 
 
-class FrankaBridgeNode(CellNode):
-    def __init__(self, name: str = "franka_bridge"):
+def franka_bridge_node(name: str = "franka_bridge") -> CellNode:
+    """The `franka_bridge` node: the clock with the real arm behind it."""
+    return CellNode(name, driver=FrankaDriver)
+
+
+class FrankaDriver:
+    """The real arm behind the clock (`nodes.cell.CellDriver`): franka_ros2 state in, impedance
+    targets out, resets between episodes, stale state, FCI errors and recovery."""
+
+    def __init__(self, node: CellNode):
+        n = self.node = node
         self.stale_why: str | None = None  # set while the robot state is stale
         self.estopped = False
         self.pending_end: str | None = None  # episode end completed at the next tick
         self.started_any = False  # an episode has begun since this node started
-        super().__init__(name)
-        self.waiting_recorder = self.wait_recorder  # (CellNode's param) until a recorder heartbeat
+        self.waiting_recorder = n.wait_recorder  # until a recorder heartbeat
         # the first reset waits for this many readers of the target / joint-target topic (0: none):
         # a target published before its reader matched is lost
-        self.listeners = {"target": int(self.param("target_subscribers", 0)),
-                          "joint": int(self.param("joint_subscribers", 0))}
-        fr = self.cfg.franka
+        self.listeners = {"target": int(n.param("target_subscribers", 0)),
+                          "joint": int(n.param("joint_subscribers", 0))}
+        fr = self.fr = n.cfg.franka
+        self.cell = FrankaCell(n.cfg.cell, fr, seed=episode_seed(n.cfg.train.seed, n.episode))
         ft = FT.franka_topics(fr)
-        self.counters.update(targets=0, dry_run_targets=0, joint_targets=0, stale_faults=0, force_aborts=0,
-                             resets=0, fci_errors=0, recoveries=0, late_ticks=0)
-        self.target_pub = self.create_publisher(ft.target.msg_type, ft.target.name, ft.target.qos)
-        self.joint_pub = self.create_publisher(ft.joint_target.msg_type, ft.joint_target.name, ft.joint_target.qos)
-        self.admin = A.make_admin(self.cfg, node=self)
+        n.counters.update(targets=0, dry_run_targets=0, joint_targets=0, stale_faults=0, force_aborts=0,
+                          resets=0, fci_errors=0, recoveries=0, late_ticks=0)
+        self.target_pub = n.create_publisher(ft.target.msg_type, ft.target.name, ft.target.qos)
+        self.joint_pub = n.create_publisher(ft.joint_target.msg_type, ft.joint_target.name, ft.joint_target.qos)
+        self.admin = A.make_admin(n.cfg, node=n)
         self.admin_names = A.controllers_of(fr)
         self.fci_error: str | None = None  # set while franka_ros2 reports its controllers inactive
         self.rearm = False  # a recovery succeeded: the next reset starts from the measured pose
         self.worker = A.AdminWorker()  # admin calls off the executor thread
-        self.create_subscription(ft.pose.msg_type, ft.pose.name, self.on_pose, ft.pose.qos)
-        self.create_subscription(ft.wrench.msg_type, ft.wrench.name, self.on_wrench, ft.wrench.qos)
-        self.create_subscription(ft.joints.msg_type, ft.joints.name, self.on_joints, ft.joints.qos)
+        n.create_subscription(ft.pose.msg_type, ft.pose.name, self.on_pose, ft.pose.qos)
+        n.create_subscription(ft.wrench.msg_type, ft.wrench.name, self.on_wrench, ft.wrench.qos)
+        n.create_subscription(ft.joints.msg_type, ft.joints.name, self.on_joints, ft.joints.qos)
         self._t0 = self._last_fast = time.monotonic()
         self.awake = AwakeClock(LATE_TICK_S)  # the state's receive times and the staleness check
         self._no_state_reported = False
         self.last_pose_stamp = math.nan  # header stamp of the newest pose (s, the driver's clock)
         self.last_target: list[float] = []
         if fr.dry_run:
-            self.get_logger().warning(f"DRY RUN: targets are computed and logged, never sent to {fr.target_topic}")
-        self.create_timer(1.0 / FAST_HZ, self.on_fast)
-
-    def make_cell(self):
-        return FrankaCell(self.cfg.cell, self.cfg.franka, seed=episode_seed(self.cfg.train.seed, self.episode))
+            n.get_logger().warning(f"DRY RUN: targets are computed and logged, never sent to {fr.target_topic}")
+        n.create_timer(1.0 / FAST_HZ, self.on_fast)
 
     def status(self):
-        return {**super().status(), "reset_state": self.cell.reset_state, "reset_why": self.cell.reset_why,
-                "stale": self.stale_why or "", "estop": self.estopped, "dry_run": self.cfg.franka.dry_run,
+        return {"reset_state": self.cell.reset_state, "reset_why": self.cell.reset_why,
+                "stale": self.stale_why or "", "estop": self.estopped, "dry_run": self.fr.dry_run,
                 "last_target_m_rad": self.last_target, "fci_error": self.fci_error or "",
                 "recovering": self.worker.busy == "recover"}
 
@@ -118,9 +125,9 @@ class FrankaBridgeNode(CellNode):
     def on_wrench(self, msg):
         force, torque, _ = FT.unpack_wrench(msg)
         if self.cell.on_wrench(force, torque, self.awake.read()):
-            self.counters["force_aborts"] += 1
-            self.get_logger().warning(f"force {self.cell.core.max_force:.1f} N > {self.cfg.cell.max_force_n} N: "
-                                      "target re-anchored on the measured pose")
+            self.node.counters["force_aborts"] += 1
+            self.node.get_logger().warning(f"force {self.cell.core.max_force:.1f} N > {self.node.cfg.cell.max_force_n}"
+                                           " N: target re-anchored on the measured pose")
             self.send_outbox()
 
     def on_joints(self, msg):
@@ -129,78 +136,81 @@ class FrankaBridgeNode(CellNode):
             self.cell.on_joints(q, self.awake.read())
 
     def send_outbox(self):
+        n = self.node
         q = self.cell.take_joint_outbox()
         if q is not None:
-            self.counters["joint_targets"] += 1
-            if self.cfg.franka.dry_run:
-                self.get_logger().info(f"dry run joint target (rad) {np.round(q, 4).tolist()}",
-                                       throttle_duration_sec=0.5)
+            n.counters["joint_targets"] += 1
+            if self.fr.dry_run:
+                n.get_logger().info(f"dry run joint target (rad) {np.round(q, 4).tolist()}",
+                                    throttle_duration_sec=0.5)
             else:
                 self.joint_pub.publish(FT.pack_joints(FT.JOINT_NAMES, q, [], time.time()))
         target = self.cell.take_outbox()
         if target is None:
             return
-        self.counters["targets"] += 1
+        n.counters["targets"] += 1
         self.last_target = [round(float(v), 5) for v in target]
         pos, quat = self.cell.core.frame.to_base(target)
-        if self.cfg.franka.dry_run:
-            self.counters["dry_run_targets"] += 1
-            self.get_logger().info(f"dry run target (hole frame m, rad) {self.last_target} base xyz "
-                                   f"{np.round(pos, 4).tolist()}", throttle_duration_sec=0.5)
+        if self.fr.dry_run:
+            n.counters["dry_run_targets"] += 1
+            n.get_logger().info(f"dry run target (hole frame m, rad) {self.last_target} base xyz "
+                                f"{np.round(pos, 4).tolist()}", throttle_duration_sec=0.5)
             return
-        self.target_pub.publish(FT.pack_pose(pos, quat, time.time(), self.cfg.franka.base_frame))
+        self.target_pub.publish(FT.pack_pose(pos, quat, time.time(), self.fr.base_frame))
 
-    # ------------------------------------------------------------ episodes (CellNode hooks)
+    # ------------------------------------------------------------ episodes (the clock's hooks)
     def start_episode(self):
         """Episode over (or first start): reset first; `begin_episode` when the reset is done."""
         self.cell.request_reset()
-        self.phase = "reset"
-        self.counters["resets"] = self.counters.get("resets", 0) + 1
+        self.node.phase = "reset"
+        self.node.counters["resets"] += 1
 
     def begin_episode(self):
         self.started_any = True
         self.cell.start_episode()
-        self.obs = self.cell.observe()
-        self.book.start(self.episode)
-        self.phase = "ready"
-        self.publish_event(T.EventKind.EPISODE_START, episode=self.episode)
+        self.node.phase = "ready"
+        self.node.begin_episode(self.cell.observe())
 
-    def end_episode(self, reason: str):
-        self.pending_end, self.phase = reason, "ending"  # completed by the next tick
+    def defer_end(self, reason: str) -> bool:
+        self.pending_end, self.node.phase = reason, "ending"  # completed by the next tick
+        return True
 
-    def try_step(self):
-        if self.stale_why or self.phase not in ("ready", "ending"):
-            return
-        self.obs = self.cell.observe()  # the state now = the outcome of the last command
-        reason = self.pending_end or (self.book.end_reason(False, False, self.cell.info()) if self.book.steps else None)
+    def before_tick(self) -> bool:
+        n = self.node
+        if self.stale_why or n.phase not in ("ready", "ending"):
+            return False
+        n.obs = self.cell.observe()  # the state now = the outcome of the last command
+        reason = self.pending_end or (n.book.end_reason(False, False, self.cell.info()) if n.book.steps else None)
         if reason:
             self.pending_end = None
-            CellNode.end_episode(self, reason)
-            return
-        super().try_step()
+            n.finish_episode(reason)
+            return False
+        return True
 
-    def apply(self, source, action, missed=False, policy=None):
+    def executed(self, source, action):
         if self.stale_why and source != Source.HOLD:
-            source, action = Source.HOLD, None
-        super().apply(source, action, missed, policy)
+            return Source.HOLD, None
+        return source, action
+
+    def after_apply(self):
         self.send_outbox()
 
     # ------------------------------------------------------------ fast timer: stale state, resets
     def on_fast(self):
+        n = self.node
         now = time.monotonic()
         dt, self._last_fast = now - self._last_fast, now
         self.admin_results()
         # staleness on this process's running time: a stall of the bridge (a busy PC) is not a
         # dead driver; the state that arrived meanwhile is taken after it (robot_stack.logic.awake)
         awake = self.awake.read()
-        self.counters["late_ticks"] = self.awake.stalls
+        n.counters["late_ticks"] = self.awake.stalls
         why = self.cell.stale(awake)
         if why and not self.cell.core.has_state():
             if not self._no_state_reported and now - self._t0 > STARTUP_S:
                 self._no_state_reported = True
-                fr = self.cfg.franka
-                self.fault("no robot state", detail=f"nothing on {fr.pose_topic} / {fr.wrench_topic} for "
-                           f"{STARTUP_S:.0f} s: is franka_ros2 running with franka_robot_state_broadcaster?")
+                n.fault("no robot state", detail=f"nothing on {self.fr.pose_topic} / {self.fr.wrench_topic} for "
+                        f"{STARTUP_S:.0f} s: is franka_ros2 running with franka_robot_state_broadcaster?")
             return
         if why:
             if self.stale_why is None:
@@ -209,28 +219,28 @@ class FrankaBridgeNode(CellNode):
                               stamp_age_ms=round(1e3 * (time.time() - self.last_pose_stamp), 1))
             return
         if self.stale_why is not None:
-            self.get_logger().info(f"robot state is back after: {self.stale_why}")
+            n.get_logger().info(f"robot state is back after: {self.stale_why}")
             self.stale_why = None
-        if self.rearm and self.phase == "reset":
+        if self.rearm and n.phase == "reset":
             self.rearm = False
             self.cell.core.target = None  # start from the measured pose, as a first reset
             self.cell.request_reset()
-        if self.phase == "reset" and not self.estopped and self._listeners_matched():
-            outcome = self.cell.reset_tick(now, dt, dry_run=self.cfg.franka.dry_run)
+        if n.phase == "reset" and not self.estopped and self._listeners_matched():
+            outcome = self.cell.reset_tick(now, dt, dry_run=self.fr.dry_run)
             self.send_outbox()
             if outcome in WAIT_FAULTS:
-                self.fault(f"reset: {outcome}", detail=f"{self.cell.reset_why}; holding. Continue with the "
-                           "dashboard's Start (POST /api/episode/start)")
+                n.fault(f"reset: {outcome}", detail=f"{self.cell.reset_why}; holding. Continue with the "
+                        "dashboard's Start (POST /api/episode/start)")
             elif outcome == "confirm":
-                self.get_logger().info("reset done: waiting for the operator's start (request_start)")
+                n.get_logger().info("reset done: waiting for the operator's start (request_start)")
             elif outcome in ("homing", "homed"):
-                self.get_logger().info(f"reset: {outcome} (franka.home_q)")
+                n.get_logger().info(f"reset: {outcome} (franka.home_q)")
             if self.cell.reset_state == "done" and not self.waiting_recorder:
                 self.begin_episode()
             elif self.cell.reset_state == "done" and now - self._t0 > STARTUP_S:
-                self.get_logger().warning("waiting for the recorder's heartbeat before the first episode "
-                                          "(is the learner box up, with the same ROS_DOMAIN_ID?)",
-                                          throttle_duration_sec=10.0)
+                n.get_logger().warning("waiting for the recorder's heartbeat before the first episode "
+                                       "(is the learner box up, with the same ROS_DOMAIN_ID?)",
+                                       throttle_duration_sec=10.0)
 
     def _listeners_matched(self) -> bool:
         """True once the target and joint-target publishers have the readers the params ask for."""
@@ -244,71 +254,68 @@ class FrankaBridgeNode(CellNode):
     def on_stale(self, why: str, **timing: float):
         """Hold (no new targets, no ticks) and report; end the episode in progress; ask the driver
         why. `timing`: the age of the oldest state stream and the gap since our previous check, ms."""
+        n = self.node
         self.stale_why = why
-        self.counters["stale_faults"] += 1
-        self.fault("stale robot state", detail=why, episode=self.episode, **timing)
+        n.counters["stale_faults"] += 1
+        n.fault("stale robot state", detail=why, episode=n.episode, **timing)
         self.worker.start("diagnose", self.admin.state)
-        if self.phase == "await":
-            self.apply(Source.HOLD, None)
-        if self.phase in ("ready", "estop", "ending"):
+        if n.phase == "await":
+            n.apply(Source.HOLD, None)
+        if n.phase in ("ready", "estop", "ending"):
             reason, self.pending_end = self.pending_end or "robot_fault", None
-            if self.book.steps == 0:
+            if n.book.steps == 0:
                 self.start_episode()  # nothing recorded yet: the same episode starts after the next reset
             else:
-                CellNode.end_episode(self, reason)
+                n.finish_episode(reason)
 
-    def on_status(self, msg):
-        s = super().on_status(msg)  # start-up waits, the learner's pace (unused on the wall clock)
-        if s is None or self.started_any or not self.waiting_recorder:
-            return s
-        if s["node"] == "recorder":
-            self.waiting_recorder = False
-            n = s["n_episodes"]  # a control field (topics.CONTROL_STATUS)
-            if n > self.episode:
-                self.get_logger().info(f"the store holds {n} episodes: continuing at episode {n}")
-                self.episode = n
-        return s
+    def on_status(self, s: dict) -> None:
+        if self.started_any or not self.waiting_recorder or s["node"] != "recorder":
+            return
+        self.waiting_recorder = False
+        count = s["n_episodes"]  # a control field (topics.CONTROL_STATUS)
+        if count > self.node.episode:
+            self.node.get_logger().info(f"the store holds {count} episodes: continuing at episode {count}")
+            self.node.episode = count
 
     # ------------------------------------------------------------ FCI errors and recovery
     def admin_results(self):
+        n = self.node
         for what, ok, value in self.worker.results():
             if what == "diagnose":
                 err = A.fci_error(value, self.admin_names) if ok else None
                 if not ok:
-                    self.get_logger().warning(f"could not ask franka_ros2 why the state stopped: {value}")
+                    n.get_logger().warning(f"could not ask franka_ros2 why the state stopped: {value}")
                 elif err and self.stale_why and not self.fci_error:
                     self.fci_error = err
-                    self.counters["fci_errors"] += 1
-                    self.fault("fci error", detail=f"{err}. Recover: `rlif robot recover` or the dashboard's "
-                                                   "Recover button", episode=self.episode)
+                    n.counters["fci_errors"] += 1
+                    n.fault("fci error", detail=f"{err}. Recover: `rlif robot recover` or the dashboard's "
+                                                "Recover button", episode=n.episode)
             elif ok:
-                self.counters["recoveries"] += 1
+                n.counters["recoveries"] += 1
                 self.fci_error, self.rearm = None, True
-                self.get_logger().info(f"franka recovered ({', '.join(value)}): re-armed, resetting from the "
-                                       "measured pose")
-                self.publish_event(A.RECOVERED, steps=list(value))
+                n.get_logger().info(f"franka recovered ({', '.join(value)}): re-armed, resetting from the "
+                                    "measured pose")
+                n.publish_event(A.RECOVERED, steps=list(value))
             else:
-                self.fault("recovery failed", detail=value)
+                n.fault("recovery failed", detail=value)
 
     def on_recover_request(self):
         def job():
-            return A.recover(self.admin, self.admin_names, log=self.get_logger().info)
+            return A.recover(self.admin, self.admin_names, log=self.node.get_logger().info)
 
         if not self.worker.start("recover", job):
-            self.get_logger().warning(f"recovery requested while '{self.worker.busy}' runs: ignored")
+            self.node.get_logger().warning(f"recovery requested while '{self.worker.busy}' runs: ignored")
 
-    def on_event(self, e: T.Event):
+    def on_event(self, e: T.Event) -> bool:
         if e.kind == A.REQ_RECOVER:
             self.on_recover_request()
-            return
+            return True
         if e.kind == T.EventKind.ESTOP:
             self.estopped = True
         elif e.kind == T.EventKind.ESTOP_CLEAR:
             self.estopped = False
         elif e.kind == T.EventKind.REQ_START:
-            if self.phase == "reset" and self.cell.confirm():
-                self.get_logger().info("operator confirmed: continuing")
-            return
-        if self.phase in ("reset", "done"):
-            return  # between episodes: nothing to hold, succeed or abort
-        super().on_event(e)
+            if self.node.phase == "reset" and self.cell.confirm():
+                self.node.get_logger().info("operator confirmed: continuing")
+            return True
+        return self.node.phase in ("reset", "done")  # between episodes: nothing to hold, succeed or abort

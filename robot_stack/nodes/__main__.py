@@ -15,7 +15,7 @@ NODES = {
     "operator": "robot_stack.nodes.operator:SimOperatorNode",
     "teleop": "robot_stack.nodes.teleop:TeleopNode",
     "supervisor": "robot_stack.nodes.supervisor:SupervisorNode",
-    "franka_bridge": "robot_stack.franka.bridge:FrankaBridgeNode",
+    "franka_bridge": "robot_stack.franka.bridge:franka_bridge_node",
     "twin_franka": "robot_stack.franka.twin:TwinFrankaNode",
     "mcap_recorder": "robot_stack.nodes.mcap_recorder:McapRecorderNode",
     "video": "robot_stack.nodes.video:VideoNode",

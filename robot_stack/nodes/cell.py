@@ -1,4 +1,7 @@
-"""Cell node (twin): owns the control clock, publishes `observation`, applies `command`, publishes `step`.
+"""Cell node: the control clock with a cell driver composed in. It publishes `observation`,
+applies `command` and publishes `step`. The driver is what differs between cells (`CellDriver`):
+`nodes.drivers.TwinDriver` (the MuJoCo twin: resets at once, outcome known at apply time), and
+`robot_stack.franka.bridge.FrankaDriver` for the real arm (node name `franka_bridge`).
 
 Per step: publish observation(episode, step, t) -> wait for command(episode, step) until the
 deadline -> apply it; no command in time -> hold pose and count a missed deadline. Malformed or
@@ -25,6 +28,7 @@ gate).
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -34,19 +38,13 @@ from robot_stack import topics as T
 from robot_stack.logic.episode import EpisodeBook, end_payload
 from robot_stack.logic.pacing import LEARNER_STARVED, UtdGate
 from robot_stack.nodes.base import RlifNode
-from learner.seeds import episode_seed
+from robot_stack.nodes.drivers import CellDriver, TwinDriver
 
 RETRY_S = 0.05  # accelerated clock: re-check what holds a step that no message announces, s
 
 
-def make_twin(cfg, seed):
-    from sim.cell import TwinCell
-
-    return TwinCell(cfg.cell, seed=seed)
-
-
 class CellNode(RlifNode):
-    def __init__(self, name: str = "cell", cell=None):
+    def __init__(self, name: str = "cell", driver: Callable[["CellNode"], CellDriver] = TwinDriver):
         super().__init__(name)
         self.episode = int(self.param("start_episode", 0))
         self.max_episodes = int(self.param("max_episodes", 0))
@@ -58,7 +56,6 @@ class CellNode(RlifNode):
         self.recorder_matched = False
         self.waiting_for = {n for n in str(self.param("wait_for", "")).split(",") if n}
         self.halted = False
-        self.cell = cell if cell is not None else self.make_cell()
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.dt = 1.0 / self.cfg.cell.control_hz
@@ -75,6 +72,8 @@ class CellNode(RlifNode):
         self.times = {"apply_s": 0.0, "await_s": 0.0, "gate_wait_s": 0.0}
         self.gate_blocked_since: float | None = None
         self.counters.update(steps=0, episodes=0, missed_deadlines=0, holds=0, malformed=0)
+        self.driver = driver(self)
+        self.cell = self.driver.cell
         # one deadline timer, re-armed per step (creating a timer per step costs, and rclpy's
         # EventsExecutor may run a timer twice when another timer is created)
         self.deadline_timer = self.create_timer(self.deadline_s, self.on_deadline)
@@ -97,29 +96,32 @@ class CellNode(RlifNode):
         else:
             self.create_timer(self.dt, self.try_step)
 
-    def make_cell(self):
-        """The cell object (observe / apply / hold / reset); the Franka bridge overrides it."""
-        return make_twin(self.cfg, self.cfg.train.seed)
-
     def status(self):
         lat = np.asarray(self.latencies_ms[-2000:]) if self.latencies_ms else np.zeros(1)
         return {"episode": self.episode, "step": self.book.steps, "phase": self.phase,
                 "latency_p50_ms": round(float(np.percentile(lat, 50)), 3),
                 "latency_p99_ms": round(float(np.percentile(lat, 99)), 3),
                 "latency_n": len(self.latencies_ms), "waiting_for": sorted(self.waiting_for),
-                **{k: round(v, 3) for k, v in self.times.items()}}
+                **{k: round(v, 3) for k, v in self.times.items()}, **self.driver.status()}
 
     def halt(self):
         self.halted = True
 
     # ------------------------------------------------------------ episodes
     def start_episode(self):
-        self.obs, info = self.cell.reset(seed=episode_seed(self.cfg.train.seed, self.episode))
+        self.driver.start_episode()
+
+    def begin_episode(self, obs, **event_data):
+        """The driver's cell is at the start of episode `self.episode`, observing `obs`."""
+        self.obs = obs
         self.book.start(self.episode)
-        extra = {"hole_offset_m": np.asarray(info.get("hole_offset_m", [0.0, 0.0])).tolist()}  # twin only
-        self.publish_event(T.EventKind.EPISODE_START, episode=self.episode, sim=extra)
+        self.publish_event(T.EventKind.EPISODE_START, episode=self.episode, **event_data)
 
     def end_episode(self, reason: str):
+        if not self.driver.defer_end(reason):
+            self.finish_episode(reason)
+
+    def finish_episode(self, reason: str):
         end = self.book.finish(reason, self.obs)
         self.step_pub.publish(T.pack_episode_end(end, self.obs_labels))
         self.publish_event(T.EventKind.EPISODE_END, **end_payload(end))
@@ -132,7 +134,7 @@ class CellNode(RlifNode):
 
     # ------------------------------------------------------------ clock
     def try_step(self):
-        if self.phase != "ready" or self.halted:
+        if not self.driver.before_tick() or self.phase != "ready" or self.halted:
             return
         if not self.gate.may_step(self.global_steps):
             if self.gate_blocked_since is None:
@@ -195,6 +197,7 @@ class CellNode(RlifNode):
     def apply(self, source: Source, action, missed: bool = False, policy=None):
         """Execute one step (HOLD: `action` ignored), then publish it as executed on `step`.
         `policy`: the policy's proposal for this step, when the command carried one."""
+        source, action = self.driver.executed(source, action)
         self._cancel_deadline()
         # tick -> command applied: the command reached the cell and goes to the controller now
         t_applied = time.monotonic()
@@ -224,6 +227,7 @@ class CellNode(RlifNode):
             self.end_episode(reason)
         if self.accelerated:
             self.try_step()
+        self.driver.after_apply()
 
     def publish_camera(self):
         from robot_stack.supervisor.live import encode_jpeg
@@ -233,6 +237,8 @@ class CellNode(RlifNode):
 
     # ------------------------------------------------------------ events / status
     def on_event(self, e: T.Event):
+        if self.driver.on_event(e):
+            return
         if e.kind == T.EventKind.ESTOP:
             if self.phase == "await":
                 self.apply(Source.HOLD, None)
@@ -266,4 +272,5 @@ class CellNode(RlifNode):
             self.gate.on_learner_updates(s["updates"], starved=s["state"] in LEARNER_STARVED)
         if self.accelerated:
             self.try_step()  # the gate or the start-up wait may have opened
+        self.driver.on_status(s)
         return s

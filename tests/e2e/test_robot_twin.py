@@ -4,6 +4,7 @@ twin in franka mode over franka_ros2 topics; episodes run, resets move the arm t
 from __future__ import annotations
 
 import collections
+import csv
 import json
 import re
 import subprocess
@@ -56,4 +57,7 @@ def test_train_robot_twin_runs_episodes_through_the_bridge(tmp_path):
     assert all(per_topic[t] >= 45 for t in franka), per_topic  # the state outpaces the 10 Hz steps
     targets = [m for t, _, m, _ in got if t.endswith("/equilibrium_pose")]
     assert len(targets) >= 45 and {m.header.frame_id for m in targets} == {"fr3_link0"}
-    assert per_topic["/rlif/observation"] == 45 and per_topic["/rlif/command"] >= 45
+    # every step executed once (a step whose command missed its deadline is held, not commanded)
+    missed = sum(int(row["missed_deadlines"]) for row in csv.DictReader(open(run_dir / "metrics.csv")))
+    assert per_topic["/rlif/observation"] == 45 and per_topic["/rlif/command"] >= 45 - missed
+    assert per_topic["/rlif/step"] == 45 + 3  # each step as executed, then each episode's end
