@@ -36,6 +36,7 @@ from collections import deque
 from typing import Any, Callable, Iterable
 
 from robot_stack.events import EventKind
+from robot_stack.launcher import CLOCK_NODES
 
 PublishFn = Callable[[str, dict], None]
 DRIVERS = {0: "policy", 1: "operator", 2: "hold"}
@@ -122,7 +123,7 @@ class SupervisorState:
                     self._policy_version = int(_num(status["policy_version"], -1))
             elif node == "actor" and status.get("policy_version") is not None:
                 self._policy_version = int(_num(status["policy_version"], -1))
-            elif node == "cell" and self._t is None:  # no observations seen: the heartbeat's word
+            elif node in CLOCK_NODES and self._t is None:  # no observations seen: the clock's word
                 self._episode = _int_or(status.get("episode"), self._episode)
                 self._step = _int_or(status.get("step"), self._step)
             elif node == "mux" and not self._estop_seen and "estop" in status:

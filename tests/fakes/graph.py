@@ -29,6 +29,7 @@ class Probe:
         self.action_labels = contract.action_labels(action_space)
         self.lock = threading.Lock()
         self.commands: list[tuple[float, T.Command]] = []
+        self.commands_sent: list[tuple[float, T.Command]] = []  # (source timestamp, s)
         self.steps: list[tuple[float, T.Step]] = []
         self.ends: list[tuple[float, EpisodeEnd]] = []
         self.observations: list[tuple[float, T.Observation]] = []
@@ -44,9 +45,12 @@ class Probe:
         n.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self._obs, T.OBSERVATION.qos)
         n.create_subscription(T.EVENTS.msg_type, T.EVENTS.name, self._evt, T.EVENTS.qos)
         self.flags: list[tuple[float, bool]] = []
+        # (the publisher's source timestamp, s of wall clock): orders messages as their writers sent
+        # them, whatever order this probe's executor takes them in
+        self.flags_sent: list[tuple[float, bool]] = []
         self.joys: list[float] = []
-        n.create_subscription(T.TELEOP_INTERVENING.msg_type, T.TELEOP_INTERVENING.name,
-                              lambda m: self._append(self.flags, T.unpack_intervening(m)), T.TELEOP_INTERVENING.qos)
+        n.create_subscription(T.TELEOP_INTERVENING.msg_type, T.TELEOP_INTERVENING.name, self._flag,
+                              T.TELEOP_INTERVENING.qos)
         n.create_subscription(T.TELEOP_JOY.msg_type, T.TELEOP_JOY.name, lambda m: self._append(self.joys, 1),
                               T.TELEOP_JOY.qos)
         self.on_observation = None  # optional callback(Observation) run in the probe's thread
@@ -64,9 +68,17 @@ class Probe:
         with self.lock:
             lst.append((time.monotonic(), value))
 
-    def _cmd(self, msg):
+    def _cmd(self, msg, info):
+        c = T.unpack_command(msg, self.action_labels)
         with self.lock:
-            self.commands.append((time.monotonic(), T.unpack_command(msg, self.action_labels)))
+            self.commands.append((time.monotonic(), c))
+            self.commands_sent.append((info["source_timestamp"] * 1e-9, c))
+
+    def _flag(self, msg, info):
+        f = T.unpack_intervening(msg)
+        with self.lock:
+            self.flags.append((time.monotonic(), f))
+            self.flags_sent.append((info["source_timestamp"] * 1e-9, f))
 
     def _step(self, msg):
         m = T.unpack_step(msg, contract.OBS_LABELS, self.action_labels)
@@ -104,6 +116,11 @@ class Probe:
     def cmds_since(self, t0: float) -> list[T.Command]:
         with self.lock:
             return [c for t, c in self.commands if t >= t0]
+
+    def cmds_sent_after(self, t0: float) -> list[T.Command]:
+        """Commands their writer sent after wall-clock time t0 (s), in the order sent."""
+        with self.lock:
+            return [c for t, c in sorted(self.commands_sent, key=lambda tc: tc[0]) if t >= t0]
 
     def executed_since(self, t0: float, source=None) -> list[T.Step]:
         """The steps the clock executed (its `step` topic) that arrived after t0, of `source`."""

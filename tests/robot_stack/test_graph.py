@@ -214,19 +214,20 @@ def test_teleop_node_with_fake_spacemouse_takes_over_within_one_tick(tmp_path, p
                              node_params={"teleop": {"device": "fake"}})
     try:
         wait_for(lambda: probe.cmds_since(0), 30, what="commands")
-        t_run = time.monotonic()  # the demo loops every 3.5 s: take the next takeover from now on
+        t_run = time.time()  # the demo loops every 3.5 s: take the next takeover from now on
 
-        def next_takeover():
+        def next_takeover():  # when the teleop node sent it (wall clock, s)
             with probe.lock:
-                flags = [(t, f) for t, f in probe.flags if t >= t_run]
+                flags = sorted((t, f) for t, f in probe.flags_sent if t >= t_run)
             return next((t for (t0, f0), (t, f) in zip(flags, flags[1:]) if f and not f0), None)
 
+        # every command the mux sent more than one tick after the takeover was sent is the operator's
         t_on = wait_for(next_takeover, 10, what="takeover flag")
-        wait_for(lambda: len(probe.cmds_since(t_on + TICK)) >= 5, 10, what="commands after takeover")
-        first = probe.cmds_since(t_on + TICK)[:5]
+        wait_for(lambda: len(probe.cmds_sent_after(t_on + TICK)) >= 5, 10, what="commands after takeover")
+        first = probe.cmds_sent_after(t_on + TICK)[:5]
         assert all(c.source == Source.HUMAN for c in first), [c.source for c in first]
         # (the demo takes over twice per loop: the push, and the button press with zero motion)
-        pushed = wait_for(lambda: [c for c in probe.cmds_since(t_run) if c.action[0] > 0.3], 10, what="push")
+        pushed = wait_for(lambda: [c for c in probe.cmds_sent_after(t_run) if c.action[0] > 0.3], 10, what="push")
         assert all(c.source == Source.HUMAN for c in pushed)  # pushed forward = +x in the ROS convention
         wait_for(lambda: probe.events_of("request_success"), 10, what="button 0 -> request_success")
         # the demo loop may have pushed before the cell's clock started: an early episode can end

@@ -153,12 +153,14 @@ def test_camera_and_change_counter():
     assert s.camera() == (b"\xff\xd8jpeg", 1) and s.status()["camera"]["seq"] == 1
 
 
-def test_cell_heartbeat_gives_the_episode_until_observations_arrive():
+@pytest.mark.parametrize("clock", ["cell", "franka_bridge"])
+def test_the_clock_heartbeat_gives_the_episode_until_observations_arrive(clock):
     s = SupervisorState(EventLog())
-    s.on_status({"node": "cell", "episode": 4, "step": 9})
+    s.on_status({"node": "actor", "episode": 7, "step": 1})  # not the clock: ignored
+    s.on_status({"node": clock, "episode": 4, "step": 9})
     assert (s.status()["episode"], s.status()["step"]) == (4, 9)
     s.on_observation(5, 1, 0.1)
-    s.on_status({"node": "cell", "episode": 4, "step": 99})  # a stale heartbeat
+    s.on_status({"node": clock, "episode": 4, "step": 99})  # a stale heartbeat
     assert (s.status()["episode"], s.status()["step"]) == (5, 1)
 
 
