@@ -47,14 +47,14 @@ class MuxNode(RlifNode):
         self.flag_since_obs = False  # sync: an `intervening` arrived since this step's observation
         self.counters.update(commands=0, policy=0, human=0, hold=0, malformed=0)
         self.pub = self.create_publisher(T.COMMAND.msg_type, T.COMMAND.name, T.COMMAND.qos)
-        self.obs_sub = self.create_subscription(T.OBSERVATION.msg_type, T.OBSERVATION.name, self.on_observation,
-                                                T.OBSERVATION.qos)
-        self.policy_sub = self.create_subscription(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, self.on_policy,
-                                                   T.POLICY_ACTION.qos)
-        self.flag_sub = self.create_subscription(T.TELEOP_INTERVENING.msg_type, T.TELEOP_INTERVENING.name,
-                                                 self.on_flag, T.TELEOP_INTERVENING.qos)
-        self.twist_sub = self.create_subscription(T.TELEOP_TWIST.msg_type, T.TELEOP_TWIST.name, self.on_twist,
-                                                  T.TELEOP_TWIST.qos)
+        # rclpy's executor takes the messages of one wake-up in the order the subscriptions were
+        # created. A human operator's topics come first: a takeover waiting beside the step's
+        # observation and the policy's answer (the mux was descheduled a moment) decides that step.
+        # The simulated operator (sync) answers each observation, so its answer must follow it.
+        subs = [("flag_sub", T.TELEOP_INTERVENING, self.on_flag), ("twist_sub", T.TELEOP_TWIST, self.on_twist),
+                ("obs_sub", T.OBSERVATION, self.on_observation), ("policy_sub", T.POLICY_ACTION, self.on_policy)]
+        for attr, spec, callback in (subs[2:] + subs[:2] if self.sync else subs):
+            setattr(self, attr, self.create_subscription(spec.msg_type, spec.name, callback, spec.qos))
         self.on_events(self.on_event)
         # sync mode: one timer, armed per step and cancelled by the decision (no polling)
         self.sync_timer = self.create_timer(self.timeout_s, self.on_timer)
