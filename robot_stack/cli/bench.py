@@ -5,6 +5,7 @@ Each target lives next to the code it measures and exposes `run(args) -> dict`:
   replay  -> learner/bench_replay.py  append rate, sample latency, reopen time
   learner -> learner/bench_learner.py SAC/RLPD updates/s vs a plain per-critic loop
   loop    -> robot_stack/bench_loop.py tick -> command applied over the real ROS graph
+  takeover -> robot_stack/bench_takeover.py spacemouse takeover -> the operator's command, in ticks
   train   -> robot_stack/bench_train.py env steps/s in process vs over the graph (same learning)
 """
 from __future__ import annotations
@@ -20,13 +21,14 @@ TARGETS = {
     "replay": ("learner.bench_replay", "replay store: append rows/s, sample p50/p99, reopen 1M rows"),
     "learner": ("learner.bench_learner", "SAC/RLPD updates/s, batch 256, 10 critics, vs a per-critic loop"),
     "loop": ("robot_stack.bench_loop", "control loop over the ROS graph: tick -> command applied latency"),
+    "takeover": ("robot_stack.bench_takeover", "spacemouse takeover -> the operator's command, in control ticks"),
     "train": ("robot_stack.bench_train", "env steps/s of the same learning in process and over the graph"),
 }
 WITH_SET = ("train",)  # targets that take the run config's --set overrides
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="measure performance targets (sim, replay, learner, loop, train)")
+    p = sub.add_parser("bench", help="measure performance targets (sim, replay, learner, loop, takeover, train)")
     bsub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
     for name, (module, doc) in TARGETS.items():
         q = bsub.add_parser(name, help=doc)

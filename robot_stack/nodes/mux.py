@@ -81,7 +81,7 @@ class MuxNode(RlifNode):
         self.flag_since_obs = False
         if self.sync:
             self.sync_timer.reset()
-        if self.core.intervening and not self.sync:
+        else:  # the operator drives, or the policy answered before this observation reached us
             self.try_decide()
 
     def on_policy(self, msg):

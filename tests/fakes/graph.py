@@ -6,6 +6,7 @@ topic) and events with receive times.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ class Probe:
         self.ends: list[tuple[float, EpisodeEnd]] = []
         self.observations: list[tuple[float, T.Observation]] = []
         self.events: list[tuple[float, T.Event]] = []
+        self.obs_sent: list[tuple[float, tuple[int, int]]] = []  # (source timestamp, (episode, step))
         n = self.node
         self.flag_pub = n.create_publisher(T.TELEOP_INTERVENING.msg_type, T.TELEOP_INTERVENING.name,
                                            T.TELEOP_INTERVENING.qos)
@@ -48,9 +50,13 @@ class Probe:
         # (the publisher's source timestamp, s of wall clock): orders messages as their writers sent
         # them, whatever order this probe's executor takes them in
         self.flags_sent: list[tuple[float, bool]] = []
+        self.heartbeats: list[tuple[float, dict]] = []  # (source timestamp, a node's status)
         self.joys: list[float] = []
+        # a deep reader queue: a probe that fell behind a moment still sees every flag
         n.create_subscription(T.TELEOP_INTERVENING.msg_type, T.TELEOP_INTERVENING.name, self._flag,
-                              T.TELEOP_INTERVENING.qos)
+                              dataclasses.replace(T.TELEOP_INTERVENING, depth=T.DATA_DEPTH).qos)
+        n.create_subscription(T.STATUS.msg_type, T.STATUS.name, self._status,
+                              dataclasses.replace(T.STATUS, depth=T.DATA_DEPTH).qos)
         n.create_subscription(T.TELEOP_JOY.msg_type, T.TELEOP_JOY.name, lambda m: self._append(self.joys, 1),
                               T.TELEOP_JOY.qos)
         self.on_observation = None  # optional callback(Observation) run in the probe's thread
@@ -80,15 +86,24 @@ class Probe:
             self.flags.append((time.monotonic(), f))
             self.flags_sent.append((info["source_timestamp"] * 1e-9, f))
 
+    def _status(self, msg, info):
+        try:
+            d = T.unpack_status(msg)
+        except T.TopicError:  # a broken heartbeat (some tests send them): not a node's word
+            return
+        with self.lock:
+            self.heartbeats.append((info["source_timestamp"] * 1e-9, d))
+
     def _step(self, msg):
         m = T.unpack_step(msg, contract.OBS_LABELS, self.action_labels)
         with self.lock:
             (self.ends if isinstance(m, EpisodeEnd) else self.steps).append((time.monotonic(), m))
 
-    def _obs(self, msg):
+    def _obs(self, msg, info):
         o = T.unpack_observation(msg, contract.OBS_LABELS)
         with self.lock:
             self.observations.append((time.monotonic(), o))
+            self.obs_sent.append((info["source_timestamp"] * 1e-9, (o.episode, o.step)))
         if self.on_observation:
             self.on_observation(o)
 
@@ -121,6 +136,41 @@ class Probe:
         """Commands their writer sent after wall-clock time t0 (s), in the order sent."""
         with self.lock:
             return [c for t, c in sorted(self.commands_sent, key=lambda tc: tc[0]) if t >= t0]
+
+    def cmds_sent_between(self, t0: float, t1: float) -> list[T.Command]:
+        """Commands their writer sent in (t0, t1), wall clock s, in the order sent."""
+        with self.lock:
+            return [c for t, c in sorted(self.commands_sent, key=lambda tc: tc[0]) if t0 < t < t1]
+
+    def takeovers_sent(self, since: float) -> list[tuple[float, float | None]]:
+        """(takeover, release) as the operator sent them after `since` (wall clock s; release None
+        while the takeover lasts): a True flag after a False one, then the next False."""
+        with self.lock:
+            flags = sorted((t, f) for t, f in self.flags_sent if t >= since)
+        out: list[tuple[float, float | None]] = []
+        for (_, before), (t, f) in zip(flags, flags[1:]):
+            if f and not before:
+                out.append((t, None))
+            elif not f and before and out and out[-1][1] is None:
+                out[-1] = (out[-1][0], t)
+        return out
+
+    def said(self, node: str, field: str, value, t0: float, t1: float = float("inf")) -> float | None:
+        """When (source timestamp, wall clock s) `node`'s heartbeat first said `field` == `value`
+        in (t0, t1): what the node did after that, until it heard otherwise, it did knowing it.
+        Judged by what the node said, not by how fast it heard."""
+        with self.lock:
+            beats = sorted(self.heartbeats, key=lambda b: b[0])
+        return next((t for t, d in beats if t0 < t < t1 and d["node"] == node and d.get(field) == value), None)
+
+    def mux_said(self, intervening: bool, t0: float, t1: float = float("inf")) -> float | None:
+        """When the mux's heartbeat first said in (t0, t1) that the operator drives or not."""
+        return self.said("mux", "intervening", intervening, t0, t1)
+
+    def keys_observed_after(self, t0: float) -> set[tuple[int, int]]:
+        """(episode, step) of the steps whose observation the clock sent after t0 (wall clock s)."""
+        with self.lock:
+            return {k for t, k in self.obs_sent if t > t0}
 
     def executed_since(self, t0: float, source=None) -> list[T.Step]:
         """The steps the clock executed (its `step` topic) that arrived after t0, of `source`."""

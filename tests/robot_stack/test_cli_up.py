@@ -61,6 +61,16 @@ def test_bench_loop_quick_json():
     assert out["at_100hz"]["steps"] > 0 and out["at_100hz"]["achieved_hz"] > 0
 
 
+def test_bench_takeover_quick_json_counts_the_fake_spacemouse_takeovers():
+    r = subprocess.run([*RLIF, "bench", "takeover", "--quick", "--json"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["rate_hz"] == 10.0 and out["steps"] > 0
+    assert out["takeovers"] >= 1  # the demo takes over twice every 3.5 s; 8 s of steps
+    assert isinstance(out["ticks_max"], int) and out["ticks_max"] >= 0 and 0 < out["ms_p50"] <= out["ms_max"]
+
+
 def test_bench_train_quick_json_reports_both_sides_of_the_same_learning():
     r = subprocess.run([*RLIF, "bench", "train", "--quick", "--json", *TINY], capture_output=True, text=True,
                        timeout=400)
