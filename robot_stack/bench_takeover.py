@@ -8,7 +8,7 @@ from the teleop node sending `intervening = True`:
   one the operator drove (0: the step already in flight became the operator's; target <= 1);
 - `ms`: until the mux sent its first operator command.
 The device -> `intervening` part is bounded by the reader and poll periods (teleop.poll_hz,
-nodes.teleop.POLL_HZ: 5 + 10 ms) and not included. Target (docs/architecture.md): <= 1 tick.
+teleop.publish_hz: 5 + 10 ms) and not included. Target (docs/architecture.md): <= 1 tick.
 """
 from __future__ import annotations
 

@@ -107,6 +107,8 @@ class SupervisorConfig:
     stream_hz: float = _f(4.0, "rate of status updates on the dashboard's event stream (/api/stream), Hz",
                           gt=0, le=50)
     history: int = _f(10000, "metrics rows (episodes) kept in memory for the charts", ge=1)
+    camera_hz: float = _f(2.0, "twin camera frames for the dashboard, Hz (a render costs a few ms of the "
+                               "control loop's time)", gt=0, le=30)
 
     def validate(self) -> None:
         _check(0 < self.port < 65536, "supervisor.port", "must be a TCP port (1-65535)")
@@ -114,6 +116,7 @@ class SupervisorConfig:
                f"must be >= {MIN_BODY_BYTES} (a smaller limit would refuse the e-stop's body)")
         _check(0 < self.stream_hz <= 50, "supervisor.stream_hz", "must be in (0, 50]")
         _check(self.history > 0, "supervisor.history", "must be > 0")
+        _check(0 < self.camera_hz <= 30, "supervisor.camera_hz", "must be in (0, 30] Hz")
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,12 @@ class FrankaConfig:
     home_every: int = _f(10, "homing before the first reset, then before every Nth reset", ge=1)
     home_speed_rad_s: float = _f(0.3, "homing: max joint speed of the interpolated trajectory, rad/s", gt=0, le=1)
     home_tolerance_rad: float = _f(0.02, "homing done when every joint is this close to home_q, rad", gt=0)
+    outside_box_m: float = _f(0.01, "the first reset (and homing) refuses to start from further than this "
+                                    "outside the safety box: the operator guides the arm first, m", ge=0, le=0.05)
+    fast_hz: float = _f(50.0, "bridge: staleness check and reset-motion rate, Hz (a gap of two periods "
+                              "between readings counts as a stall of the bridge, not of the robot)", ge=10, le=1000)
+    startup_s: float = _f(5.0, "bridge: no robot state at all this long after start -> fault (then keep "
+                               "waiting), s", gt=0)
 
     def validate(self) -> None:  # deadlines and speeds: NaN / inf would switch a limit off
         _check(_positive(self.stale_ms), "franka.stale_ms", "must be a finite number > 0")
@@ -175,6 +184,9 @@ class FrankaConfig:
                "must be finite numbers > 0")
         _check(0 < self.reset_speed_m_s <= 0.25, "franka.reset_speed_m_s", "must be in (0, 0.25] m/s")
         _check(self.state_hz > 0, "franka.state_hz", "must be > 0")
+        _check(0 <= self.outside_box_m <= 0.05, "franka.outside_box_m", "must be in [0, 0.05] m")
+        _check(10 <= self.fast_hz <= 1000, "franka.fast_hz", "must be in [10, 1000] Hz")
+        _check(_positive(self.startup_s), "franka.startup_s", "must be a finite number > 0")
         _check(all(math.isfinite(v) for v in self.hole_pose), "franka.hole_pose", "must be 7 finite numbers")
         q = self.hole_pose[3:]
         _check(abs(sum(v * v for v in q) - 1.0) < 1e-3, "franka.hole_pose",
@@ -210,6 +222,9 @@ class RunConfig:
                     raise ConfigError(f"{f.name}: {e}") from None
         _check(self.graph.deadline_ms < 1000.0 / self.cell.control_hz, "graph.deadline_ms",
                f"must be shorter than one control period ({1000.0 / self.cell.control_hz:.1f} ms)")
+        _check(1000.0 / self.teleop.publish_hz < self.graph.teleop_timeout_ms, "teleop.publish_hz",
+               f"one period must be shorter than graph.teleop_timeout_ms ({self.graph.teleop_timeout_ms} ms): "
+               "else the mux takes a driving operator for a silent one")
         _check(self.franka.collision_force_n > self.cell.max_force_n, "franka.collision_force_n",
                f"must exceed cell.max_force_n ({self.cell.max_force_n} N): the cell's force abort before franka's reflex")
         return self

@@ -84,13 +84,12 @@ def plan_nodes(profile: dict, cfg: RunConfig, run_dir: Path, operator: str | Non
         if s.name in ("cell", "franka_bridge"):
             s.params["wait_for"] = ",".join(n for n in WAIT_FOR if n in local)
         if s.name == "cell" and cfg.cell.kind == "twin" and ("supervisor" in names or cfg.cell.render):
-            s.params["camera_hz"] = CAMERA_HZ
+            s.params["camera_hz"] = cfg.supervisor.camera_hz
     if cfg.graph.compose and cfg.cell.kind == "twin" and "cell" in local:
         return compose(specs)
     return specs
 
 
-CAMERA_HZ = 2.0  # twin camera frames for the dashboard, Hz (a render costs a few ms)
 WAIT_FOR = ("actor", "mux", "operator", "mcap_recorder", "video")  # the clock's first step waits for these
 COMPOSED = ("actor", "mux", "operator", "recorder", "cell")  # the control loop; the clock is built last
 GROUP = "control"

@@ -37,6 +37,8 @@ LEVELS = {
 }
 INFORMATION = tuple(LEVELS)
 
+# How the scripted expert works (not run settings): LEVELS above are calibrated with these values,
+# so changing one redefines every level and every experiment's expert.
 HOVER_M = 0.006        # height above the board while aligning, m
 ALIGN_TOL_M = 0.0012   # descend once the believed lateral error is below this, m
 CONTACT_N = 3.0        # an upward contact force above this with the tip at the surface = blocked, N

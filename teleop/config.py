@@ -20,6 +20,12 @@ class TeleopConfig:
         (1.0, 1.0, 1.0, 1.0, 1.0, 1.0), "per-axis sign (x y z roll pitch yaw) to match the cell frame")
     axis_order: tuple[int, int, int, int, int, int] = _f(
         (0, 1, 2, 3, 4, 5), "device axis (ROS order x y z roll pitch yaw) feeding each action axis")
+    publish_hz: float = _f(100.0, "teleop node: the operator's state is polled and `teleop/twist` sent at this "
+                                  "rate while intervening, Hz (a takeover reaches the mux within one period + "
+                                  "one hop)", ge=10, le=1000)
+    heartbeat_hz: float = _f(10.0, "teleop node: `teleop/intervening` re-sent at this rate without a change, Hz",
+                             gt=0, le=1000)
+    joy_hz: float = _f(20.0, "teleop node: raw axes and buttons on `teleop/joy`, Hz", gt=0, le=1000)
     release_hold_s: float = _f(0.5, "hand back to the policy after this long with no input, s", gt=0)
     stale_ms: float = _f(100.0, "no device report this long while deflected and intervening -> fault, keep holding",
                          gt=0)
@@ -37,6 +43,9 @@ class TeleopConfig:
     def validate(self) -> None:
         if not 100 <= self.poll_hz < math.inf:
             raise ValueError(f"teleop.poll_hz={self.poll_hz}: must be a finite number >= 100 Hz")
+        if not (10 <= self.publish_hz <= 1000 and 0 < self.heartbeat_hz <= 1000 and 0 < self.joy_hz <= 1000):
+            raise ValueError("teleop.publish_hz must be in [10, 1000] Hz, teleop.heartbeat_hz and teleop.joy_hz "
+                             "in (0, 1000] Hz")
         if not 0 <= self.deadband < 1:
             raise ValueError(f"teleop.deadband={self.deadband}: must be in [0, 1)")
         if not all(0 < x < math.inf for x in (self.release_hold_s, self.stale_ms, self.reconnect_s, self.key_hold_s)):

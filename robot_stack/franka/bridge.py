@@ -60,9 +60,6 @@ from robot_stack.franka.cell import FrankaCell
 from robot_stack.logic.awake import AwakeClock
 from robot_stack.nodes.cell import CellNode
 
-FAST_HZ = 50.0  # staleness check and reset-motion rate, Hz
-LATE_TICK_S = 2.0 / FAST_HZ  # a gap this long between readings of the awake clock counts as a stall, s
-STARTUP_S = 5.0  # no robot state at all this long after start -> fault (then keep waiting), s
 WAIT_FAULTS = ("force", "timeout", "outside")  # reset outcomes that wait for the operator
 
 
@@ -102,13 +99,13 @@ class FrankaDriver:
         n.create_subscription(ft.wrench.msg_type, ft.wrench.name, self.on_wrench, ft.wrench.qos)
         n.create_subscription(ft.joints.msg_type, ft.joints.name, self.on_joints, ft.joints.qos)
         self._t0 = self._last_fast = time.monotonic()
-        self.awake = AwakeClock(LATE_TICK_S)  # the state's receive times and the staleness check
+        self.awake = AwakeClock(2.0 / self.fr.fast_hz)  # the state's receive times and the staleness check
         self._no_state_reported = False
         self.last_pose_stamp = math.nan  # header stamp of the newest pose (s, the driver's clock)
         self.last_target: list[float] = []
         if fr.dry_run:
             n.get_logger().warning(f"DRY RUN: targets are computed and logged, never sent to {fr.target_topic}")
-        n.create_timer(1.0 / FAST_HZ, self.on_fast)
+        n.create_timer(1.0 / self.fr.fast_hz, self.on_fast)
 
     def status(self):
         return {"reset_state": self.cell.reset_state, "reset_why": self.cell.reset_why,
@@ -207,10 +204,10 @@ class FrankaDriver:
         n.counters["late_ticks"] = self.awake.stalls
         why = self.cell.stale(awake)
         if why and not self.cell.core.has_state():
-            if not self._no_state_reported and now - self._t0 > STARTUP_S:
+            if not self._no_state_reported and now - self._t0 > self.fr.startup_s:
                 self._no_state_reported = True
                 n.fault("no robot state", detail=f"nothing on {self.fr.pose_topic} / {self.fr.wrench_topic} for "
-                        f"{STARTUP_S:.0f} s: is franka_ros2 running with franka_robot_state_broadcaster?")
+                        f"{self.fr.startup_s:.0f} s: is franka_ros2 running with franka_robot_state_broadcaster?")
             return
         if why:
             if self.stale_why is None:
@@ -237,7 +234,7 @@ class FrankaDriver:
                 n.get_logger().info(f"reset: {outcome} (franka.home_q)")
             if self.cell.reset_state == "done" and not self.waiting_recorder:
                 self.begin_episode()
-            elif self.cell.reset_state == "done" and now - self._t0 > STARTUP_S:
+            elif self.cell.reset_state == "done" and now - self._t0 > self.fr.startup_s:
                 n.get_logger().warning("waiting for the recorder's heartbeat before the first episode "
                                        "(is the learner box up, with the same ROS_DOMAIN_ID?)",
                                        throttle_duration_sec=10.0)

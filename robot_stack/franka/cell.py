@@ -31,7 +31,6 @@ from robot_stack.franka.core import FrankaCore
 from robot_stack.franka.homing import JointMotion
 from robot_stack.franka.reset import ResetMotion
 
-OUTSIDE_BOX_M = 0.01  # first reset refuses to start from further than this outside the safety box, m
 MAX_RESET_DT_S = 0.05  # one reset_tick never moves the target by more than this much time of motion, s
 
 
@@ -123,7 +122,7 @@ class FrankaCell:
                 return None
             if core.target is None:  # first reset: start from the measured pose, which must be in the box
                 off = self._outside_m()
-                if off > OUTSIDE_BOX_M:
+                if off > self.fr.outside_box_m:
                     return self._wait("outside", f"the peg tip is {100 * off:.1f} cm outside the safety box: "
                                                  "guide the arm above the hole, then confirm")
                 core.target = core.clip(core.pose)
@@ -167,7 +166,7 @@ class FrankaCell:
             return None
         self._homed = True
         off = self._outside_m()
-        if off > OUTSIDE_BOX_M and not dry_run:
+        if off > self.fr.outside_box_m and not dry_run:
             core.target = core.clip(core.pose)  # not sent: the controller holds home until the operator acts
             return self._wait("outside", f"at franka.home_q the tip is {100 * off:.1f} cm outside the safety "
                                          "box: set home_q to joints with the tip above the hole "

@@ -4,7 +4,7 @@ teleop topics: `teleop/twist` (every poll while intervening), `teleop/intervenin
 success / abort buttons become `request_success` / `request_abort`, device faults `fault`.
 
 The device is read by `teleop`'s reader thread; a timer polls `HumanOperator.poll()` at
-`POLL_HZ` (never blocks). Parameter `device`: spacemouse | keyboard | fake (default: the
+`teleop.publish_hz` (never blocks); `teleop.heartbeat_hz` and `teleop.joy_hz` set the other rates. Parameter `device`: spacemouse | keyboard | fake (default: the
 config's `teleop.device`). A spacemouse that is missing at start is reported as a fault and
 opened as soon as it appears.
 """
@@ -14,10 +14,6 @@ import time
 
 from robot_stack import topics as T
 from robot_stack.nodes.base import RlifNode
-
-POLL_HZ = 100.0  # poll of the operator state: takeover reaches the mux within 10 ms + one hop
-HEARTBEAT_S = 0.1  # intervening re-sent at 10 Hz even without a change
-JOY_S = 0.05  # raw joy at 20 Hz
 
 
 class TeleopNode(RlifNode):
@@ -37,7 +33,9 @@ class TeleopNode(RlifNode):
                                               T.TELEOP_INTERVENING.qos)
         self.twist_pub = self.create_publisher(T.TELEOP_TWIST.msg_type, T.TELEOP_TWIST.name, T.TELEOP_TWIST.qos)
         self.joy_pub = self.create_publisher(T.TELEOP_JOY.msg_type, T.TELEOP_JOY.name, T.TELEOP_JOY.qos)
-        self.create_timer(1.0 / POLL_HZ, self.on_poll)
+        tc = self.cfg.teleop
+        self.heartbeat_s, self.joy_s = 1.0 / tc.heartbeat_hz, 1.0 / tc.joy_hz
+        self.create_timer(1.0 / tc.publish_hz, self.on_poll)
 
     def status(self):
         s = self.state
@@ -50,10 +48,10 @@ class TeleopNode(RlifNode):
         # twist first, then the flag: the mux has the operator's action when it sees the takeover
         if s.intervening:
             self.twist_pub.publish(T.pack_twist(s.action, time.time()))
-        if s.intervening != self.last_flag or now - self.last_flag_t >= HEARTBEAT_S:
+        if s.intervening != self.last_flag or now - self.last_flag_t >= self.heartbeat_s:
             self.flag_pub.publish(T.pack_intervening(s.intervening))
             self.last_flag, self.last_flag_t = s.intervening, now
-        if now - self.last_joy_t >= JOY_S:
+        if now - self.last_joy_t >= self.joy_s:
             self.joy_pub.publish(T.pack_joy(s.axes, s.buttons, time.time()))
             self.last_joy_t = now
         for e in s.events:

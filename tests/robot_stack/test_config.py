@@ -72,3 +72,13 @@ def test_every_field_has_a_doc():
     rows = C.describe()
     assert len(rows) > 40
     assert all(doc for _, _, doc in rows), [k for k, _, doc in rows if not doc]
+
+
+def test_teleop_rates_are_config_and_must_beat_the_mux_silence_limit():
+    cfg = C.resolve("sim", ["teleop.publish_hz=50", "teleop.heartbeat_hz=5", "supervisor.camera_hz=4",
+                            "franka.fast_hz=100", "franka.startup_s=2", "franka.outside_box_m=0.005"])
+    assert (cfg.teleop.publish_hz, cfg.teleop.heartbeat_hz, cfg.supervisor.camera_hz) == (50.0, 5.0, 4.0)
+    assert (cfg.franka.fast_hz, cfg.franka.startup_s, cfg.franka.outside_box_m) == (100.0, 2.0, 0.005)
+    with pytest.raises(C.ConfigError, match="teleop.publish_hz.*teleop_timeout_ms"):
+        C.resolve("sim", ["teleop.publish_hz=10"])  # one 100 ms period = the mux's 100 ms silence limit
+    C.resolve("sim", ["teleop.publish_hz=10", "graph.teleop_timeout_ms=250"])

@@ -6,7 +6,7 @@ import pytest
 
 from robot_stack import config as cfgmod
 from robot_stack.launcher import NodeProcess, NodeSpec, processes
-from robot_stack.plan import CAMERA_HZ, plan_nodes, process_env
+from robot_stack.plan import plan_nodes, process_env
 
 pytestmark = pytest.mark.unit
 
@@ -34,8 +34,8 @@ def test_sim_profile_nodes_operator_and_observers(tmp_path):
 def test_twin_camera_only_with_the_dashboard_or_cell_render(tmp_path):
     assert "camera_hz" not in _specs(tmp_path)["cell"].params
     served = _specs(tmp_path, serve=True)
-    assert "supervisor" in served and served["cell"].params["camera_hz"] == CAMERA_HZ
-    assert _specs(tmp_path, ["cell.render=true"])["cell"].params["camera_hz"] == CAMERA_HZ
+    assert "supervisor" in served and served["cell"].params["camera_hz"] == 2.0  # supervisor.camera_hz
+    assert _specs(tmp_path, ["cell.render=true", "supervisor.camera_hz=5"])["cell"].params["camera_hz"] == 5.0
 
 
 def test_the_clock_waits_for_a_recorder_only_when_the_graph_has_one(tmp_path):

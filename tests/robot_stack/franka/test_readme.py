@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 from robot_stack.config import LAUNCH_DIR, FrankaConfig
-from robot_stack.franka import cell as fcell
 from robot_stack.franka import teach
 from sim.config import CellConfig
 
@@ -69,7 +68,7 @@ def test_the_defaults_it_quotes_are_the_code_defaults():
               "`cell.safety_box_rad` 0.3 rad": c.safety_box_rad == 0.3,
               "`cell.max_step_m` 1 cm": c.max_step_m == 0.01,
               "`cell.success_depth_m` 15 mm": c.success_depth_m == 0.015,
-              "more than 1 cm outside": fcell.OUTSIDE_BOX_M == 0.01,
+              "more than 1 cm outside": f.outside_box_m == 0.01,
               "more than 0.5 mm": teach.MAX_SPREAD_M == 0.0005,
               "`franka.collision_force_n` 80 N": f.collision_force_n == 80,
               "`franka.collision_torque_nm` 25 Nm": f.collision_torque_nm == 25,
