@@ -13,6 +13,10 @@ seed range is a fixed set of episodes. The ranges (k counts from 0 in each):
 - deployment runs (final actor, operator on):  DEPLOY + k                        (700,000 .. )
 - the reference agent's own training:          REFERENCE_TRAIN + k               (90,000,000 .. )
 
+Random streams of one run on the graph (`stream_seed`): the learner's batch sampler and the
+actor's exploration noise, each the run seed plus its own offset (`rlif experiment`'s cells draw
+theirs in `experiment_cell`, from [11, run seed]).
+
 Held-out seeds are never used for training, tuning or intermediate evaluation: they are read
 only by the final evaluation of a finished cell.
 """
@@ -26,6 +30,14 @@ SHIFTED = 600_000
 DEPLOY = 700_000
 REFERENCE_TRAIN = 90_000_000
 MAX_EPISODES_PER_RANGE = 10_000  # evaluations use at most this many seeds of a range
+STREAMS = {"sampler": 7, "exploration": 11}  # random streams of a run on the graph: run seed + offset
+
+
+def stream_seed(run_seed: int, stream: str) -> int:
+    """Seed of random stream `stream` (STREAMS) of run seed `run_seed`."""
+    if stream not in STREAMS:
+        raise ValueError(f"random stream {stream!r}: must be one of {sorted(STREAMS)}")
+    return run_seed + STREAMS[stream]
 
 
 def train_base(run_seed: int) -> int:

@@ -50,6 +50,7 @@ def in_process(cfg: cfgmod.RunConfig, seconds: float, run_dir: Path, say) -> dic
     from learner.loop import run_episode
     from learner.operators import make_operator
     from learner.replay import ReplayStore
+    from learner.seeds import stream_seed
     from sim.cell import TwinCell
 
     labels = contract.action_labels(cfg.cell.action_space)
@@ -57,7 +58,7 @@ def in_process(cfg: cfgmod.RunConfig, seconds: float, run_dir: Path, say) -> dic
     cell = TwinCell(cfg.cell, seed=seed)
     agent = make_agent(cfg.agent, len(contract.OBS_LABELS), len(labels), seed=seed + cfg.agent.seed)
     operator = make_operator(cfg.operator, cfg.cell, seed=seed + cfg.operator.seed)
-    rng = np.random.default_rng(seed + 7)
+    rng = np.random.default_rng(stream_seed(seed, "sampler"))
     load0 = _load()
     store = ReplayStore.create(run_dir / "replay.zarr", contract.OBS_LABELS, labels, config=cfg.replay)
     steps = updates = episodes = 0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from learner.seeds import stream_seed
 from robot_stack import contract
 from robot_stack import topics as T
 from robot_stack.nodes.base import RlifNode
@@ -29,7 +30,7 @@ class ActorNode(RlifNode):
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.policy = None
         self.version = -1
-        self.rng = np.random.default_rng(self.cfg.train.seed + 11)  # exploration noise
+        self.rng = np.random.default_rng(stream_seed(self.cfg.train.seed, "exploration"))
         self.counters.update(actions=0, weights_loaded=0, weights_rejected=0, malformed=0)
         if weights:
             self.load(Path(weights).read_bytes(), origin=weights)

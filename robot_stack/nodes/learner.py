@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from learner.loggers import guarded, make_logger, numbers
+from learner.seeds import stream_seed
 from learner.train_step import train_step
 from robot_stack import contract
 from robot_stack import topics as T
@@ -50,7 +51,7 @@ class LearnerNode(RlifNode):
             extra = load_checkpoint(self.ckpt_dir, self.agent)
             self.updates = self.agent.n_updates
             self.get_logger().info(f"resumed from checkpoint at {self.updates} updates")
-        self.rng = np.random.default_rng(self.cfg.train.seed + 7)  # the sampler's RNG
+        self.rng = np.random.default_rng(stream_seed(self.cfg.train.seed, "sampler"))
         if resume and "sampler_rng" in locals().get("extra", {}):
             self.rng.bit_generator.state = extra["sampler_rng"]
         self.paused = False

@@ -21,3 +21,10 @@ def test_training_episodes_of_every_allowed_run_seed_stay_out_of_the_evaluation_
     with pytest.raises(cfgmod.ConfigError, match="train.seed"):
         cfgmod.resolve("sim", ["train.seed=80"])
     assert cfgmod.resolve("sim", ["train.seed=79"]).train.seed == 79
+
+
+def test_random_streams_of_a_run_are_named_and_distinct():
+    assert seeds.stream_seed(3, "sampler") != seeds.stream_seed(3, "exploration")
+    assert seeds.stream_seed(3, "sampler") == 3 + seeds.STREAMS["sampler"]
+    with pytest.raises(ValueError, match="random stream 'noise'"):
+        seeds.stream_seed(0, "noise")
