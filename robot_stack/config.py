@@ -25,7 +25,7 @@ import yaml
 from learner.config import AgentConfig, ReplayConfig
 from robot_stack.config_check import (MAX_YAML_BYTES, MAX_YAML_VALUES, ConfigError, check_numbers,  # noqa: F401
                                       load_yaml, positive as _positive, read_yaml_file, show as _show)
-from sim.config import CellConfig, OperatorConfig
+from sim.config import CellConfig, OperatorConfig, VisionConfig
 from sim.config_fields import doc_field as _f
 from teleop.config import TeleopConfig
 
@@ -201,6 +201,7 @@ class RunConfig:
     profile: str = _f("sim", "name of the launch profile this config came from")
     cell: CellConfig = _f(CellConfig(), "the cell (twin or real arm)")
     operator: OperatorConfig = _f(OperatorConfig(), "the simulated operator (twin only)")
+    vision: VisionConfig = _f(VisionConfig(), "camera images as observations (off: the state vector only)")
     teleop: TeleopConfig = _f(TeleopConfig(), "spacemouse / keyboard teleop")
     replay: ReplayConfig = _f(ReplayConfig(), "the replay store")
     agent: AgentConfig = _f(AgentConfig(), "the learner")

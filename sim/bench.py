@@ -7,7 +7,9 @@ reports the free-space figure (no contact at all) and the contact-only figure, s
 costs dominate. Expert time is excluded. `real_time_factor` is wall-clock (noisy on a shared
 machine); `cpu_real_time_factor` uses this process's CPU time (what the twin would get on an
 idle core). The same episodes are also timed with the opt-in `cell.physics_dt_s=0.002` (half the
-physics steps; a physics change, not the default): `dt2ms_*`.
+physics steps; a physics change, not the default): `dt2ms_*`. Image observations
+(`vision.image_size`): the median time of one wrist frame at 64 and 128 pixels, `wrist_frame_ms_*`
+(None where no OpenGL works, with the reason).
 """
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ from dataclasses import replace
 import mujoco
 import numpy as np
 
+from sim import gl
 from sim.cell import TwinCell
-from sim.config import CellConfig
+from sim.config import CellConfig, VisionConfig
 from sim.experts import ScriptedExpert
 
 FAST_DT_S = 0.002  # the contract's largest physics step (CellConfig.physics_dt_s <= 2 ms)
@@ -78,10 +81,31 @@ def run(quick: bool = False, progress: bool = True) -> dict:
         "dt2ms_real_time_factor": round(fast["sim_s"] / fast["wall_s"], 1),
         "dt2ms_cpu_real_time_factor": round(fast["sim_s"] / max(fast["cpu_s"], 1e-9), 1),
         "dt2ms_mid_expert_success": round(fast["success_rate"], 3),
+        **_frame_ms(cfg, 10 if quick else 50),
         "episodes": episodes,
         "mujoco": mujoco.__version__,
         "load_avg_1min": round(_load(), 2),
     }
+
+
+def _frame_ms(cfg: CellConfig, frames: int) -> dict:
+    """Median wall time of one wrist frame (TwinCell.images) at 64 and 128 pixels, ms."""
+    out: dict = {}
+    for size in (64, 128):
+        cell = TwinCell(cfg, seed=0, vision=VisionConfig(image_size=size))
+        try:
+            cell.images()  # the renderer's set-up is not counted
+            times = []
+            for _ in range(frames):
+                t0 = time.perf_counter()
+                cell.images()
+                times.append(time.perf_counter() - t0)
+            out[f"wrist_frame_ms_{size}"] = round(float(np.median(times)) * 1e3, 2)
+        except gl.RenderUnavailable as e:
+            out[f"wrist_frame_ms_{size}"], out["render_unavailable"] = None, str(e)
+        finally:
+            cell.close()
+    return out
 
 
 def _free_space_rtf(cell: TwinCell, periods: int) -> float:

@@ -32,7 +32,8 @@ import numpy as np
 
 from sim import gl
 from sim import kinematics as kin
-from sim.config import CellConfig
+from sim.cameras import CameraRig
+from sim.config import CAMERAS, CellConfig, VisionConfig
 from sim.contract import ACTION_LABELS, OBS_LABELS
 from sim.model import HOME_Q, build
 from sim.rules import CellRules, Rotations
@@ -43,9 +44,10 @@ CHUNK_S = 0.01  # physics between two force-limit checks, s
 class TwinCell:
     """A cell: observe, apply, reset. Poses are in the NOMINAL hole frame (m, rotation vector rad)."""
 
-    def __init__(self, cfg: CellConfig = CellConfig(), seed: int | None = None):
+    def __init__(self, cfg: CellConfig = CellConfig(), seed: int | None = None, vision: VisionConfig = VisionConfig()):
         cfg.validate()
-        self.cfg = cfg
+        vision.validate()
+        self.cfg, self.vision = cfg, vision
         self.model, self.ids = build(cfg)
         self.data = mujoco.MjData(self.model)
         self.obs_labels: tuple[str, ...] = OBS_LABELS
@@ -79,6 +81,8 @@ class TwinCell:
         self._peg_com = self.model.body_ipos[self.ids.peg_body].copy()   # in the peg frame, m
         self._rng = np.random.default_rng(seed)
         self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
+        self._rig = CameraRig(self.model, vision) if vision.enabled else None
+        self._rig_rng = CameraRig.rng(seed)
         self.episode = 0
         self.step = 0
         self.hole_offset = np.zeros(2)
@@ -92,7 +96,9 @@ class TwinCell:
     def reset(self, seed: int | None = None) -> tuple[np.ndarray, dict]:
         """New episode: random true hole offset, random start pose above the nominal hole."""
         if seed is not None:
-            self._rng = np.random.default_rng(seed)
+            self._rng, self._rig_rng = np.random.default_rng(seed), CameraRig.rng(seed)
+        if self._rig is not None:
+            self._rig.randomize(self._rig_rng)
         c, rng = self.cfg, self._rng
         self.hole_offset = rng.uniform(-c.hole_offset_m, c.hole_offset_m, 2)
         start = np.array([*rng.uniform(-c.start_xy_m, c.start_xy_m, 2), rng.uniform(*c.start_z_m), 0, 0, 0])
@@ -139,7 +145,7 @@ class TwinCell:
     def render(self, camera: str = "front", width: int = 320, height: int = 240) -> np.ndarray:
         """RGB frame (uint8 HxWx3) from the `front` or `wrist` camera, headless. Raises
         `sim.gl.RenderUnavailable` (one line naming the fix) where no OpenGL library works."""
-        if camera not in ("front", "wrist"):
+        if camera not in CAMERAS:
             raise ValueError(f"camera must be 'front' or 'wrist', got {camera!r}")
         r = self._renderers.get((width, height))
         if r is None:
@@ -154,6 +160,14 @@ class TwinCell:
         r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False      # 4x faster on software GL
         r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
         return r.render().copy()
+
+    def images(self) -> dict[str, np.ndarray]:
+        """The frames of `vision.cameras` (uint8, image_size x image_size x 3) of the current state:
+        after `reset` or `apply`, the state its observation describes."""
+        if self._rig is None:
+            raise ValueError("vision.image_size is 0: this cell has no image observations")
+        s = self.vision.image_size
+        return {camera: self.render(camera, s, s) for camera in self.vision.cameras}
 
     def close(self) -> None:
         for r in self._renderers.values():

@@ -124,3 +124,37 @@ class OperatorConfig:
             raise ValueError(f"operator.judge_action={self.judge_action!r}: one of mean, executed")
         if self.expert_kind not in ("observed", "privileged", "reference"):
             raise ValueError(f"operator.expert_kind={self.expert_kind!r}: one of observed, privileged, reference")
+
+
+CAMERAS = ("wrist", "front")  # the twin's cameras (sim/assets: panda.xml hand, task.xml world)
+
+
+@dataclass(frozen=True)
+class VisionConfig:
+    """Camera images as observations (off by default: the policy sees the state vector only).
+    Each control step's frames are taken of the state its observation was taken of."""
+
+    image_size: int = _f(0, "square RGB frames of this many pixels per side in each observation (0: state "
+                            "only; 64 for CPU experiments, 128 as in HIL-SERL)", ge=0, le=256)
+    cameras: tuple[str, ...] = _f(("wrist",), "cameras whose frames join the observation: wrist, front")
+    camera_jitter_m: float = _f(0.002, "twin: per-episode random shift of each camera, m (uniform in +-this "
+                                       "per axis), so a policy cannot memorise pixels", ge=0, le=0.01)
+    camera_jitter_rad: float = _f(0.02, "twin: per-episode random tilt of each camera, rad (uniform in "
+                                        "+-this per axis)", ge=0, le=0.1)
+    light_jitter: float = _f(0.2, "twin: per-episode brightness of each light, uniform in 1 +- this times "
+                                  "the scene's", ge=0, lt=1)
+
+    @property
+    def enabled(self) -> bool:
+        return self.image_size > 0
+
+    def validate(self) -> None:
+        if not 0 <= self.image_size <= 256:
+            raise ValueError(f"vision.image_size={self.image_size}: must be 0 (off) or 1-256 pixels")
+        if self.enabled and (not self.cameras or len(set(self.cameras)) != len(self.cameras)
+                             or any(c not in CAMERAS for c in self.cameras)):
+            raise ValueError(f"vision.cameras={list(self.cameras)}: one or more distinct names of {list(CAMERAS)}")
+        if not (0 <= self.camera_jitter_m <= 0.01 and 0 <= self.camera_jitter_rad <= 0.1
+                and 0 <= self.light_jitter < 1):
+            raise ValueError("vision.camera_jitter_m must be in [0, 0.01] m, vision.camera_jitter_rad in "
+                             "[0, 0.1] rad, vision.light_jitter in [0, 1)")

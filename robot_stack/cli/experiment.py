@@ -17,7 +17,7 @@ from dataclasses import asdict
 from robot_stack import config as cfgmod
 from robot_stack.cli.common import (CliError, add_json_arg, add_run_dir_arg, add_set_arg, emit_json, new_run_dir,
                                      print_table)
-from robot_stack.cli.outputs import add_logger_arg, check_packages, output_sets
+from robot_stack.cli.outputs import add_logger_arg, check_packages, check_supported, output_sets
 
 
 def _csv(kind):
@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--workers {args.workers}: must be >= 1", 2)
     cfg = cfgmod.resolve(args.profile, _preset_sets(args.preset) + list(args.set) + output_sets(args))
     check_packages(cfg)  # the logger's package, before the run folder is written
+    check_supported(cfg)
     if cfg.cell.kind != "twin":
         raise CliError(f"rlif experiment runs on the twin; the profile has cell.kind={cfg.cell.kind!r}", 2)
     _check_reference(cfg)

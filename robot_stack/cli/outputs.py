@@ -55,6 +55,14 @@ def check_packages(cfg: cfgmod.RunConfig) -> None:
         raise CliError(f"{e}; nothing was written") from None
 
 
+def check_supported(cfg: cfgmod.RunConfig) -> None:
+    """Refuse what the config asks for that this command cannot do yet, before anything is written."""
+    if cfg.vision.enabled:
+        raise CliError(f"vision.image_size={cfg.vision.image_size}: the twin renders image observations "
+                       "(sim.cell.TwinCell.images) but the graph, the store and the learner do not carry them "
+                       "yet; set vision.image_size=0. Nothing was written", 2)
+
+
 def preflight(profile: str, sets: list[str], run_dir: Path | None, resume: bool) -> None:
     """Resolve the config as the run will (nothing written) and check its optional packages."""
     if resume:
@@ -68,3 +76,4 @@ def preflight(profile: str, sets: list[str], run_dir: Path | None, resume: bool)
     else:
         cfg = cfgmod.resolve(profile, sets)
     check_packages(cfg)
+    check_supported(cfg)

@@ -30,3 +30,4 @@ def test_bench_quick_reports_the_target_keys():
     r = bench.run(quick=True, progress=False)
     assert r["real_time_factor"] > 0 and r["physics_steps_per_s"] > 0
     assert r["control_periods"] > 0 and 0.0 <= r["contact_fraction"] <= 1.0
+    assert r["wrist_frame_ms_64"] > 0 and r["wrist_frame_ms_128"] > 0  # headless GL works on this machine
