@@ -12,6 +12,12 @@ asserted. Keys:
   reopen_1m_s                      `ReplayStore.open` of a 1M-row store (mirror reload included);
                                    with --quick, linearly extrapolated from `reopen_rows` rows
   ram_bytes_per_row, raw_bytes_per_row  RAM of the mirror per row after a reopen vs the raw row
+With --images, the same store with a 64 x 64 x 3 wrist frame per row (`images_*`: append rows/s
+write-behind and write-through, sample p50/p99 with this and the next state's frames, RAM per
+row) and how many rows of frames this machine's RAM holds (`image_rows_fit_in_ram_64` / `_128`:
+available memory / raw bytes per row; the mirror grows by doubling, so plan for half). Past it
+the mirror cannot grow and the writer's append fails with MemoryError: committed episodes on disk
+stay intact, the episode in flight is lost.
 """
 from __future__ import annotations
 
@@ -43,12 +49,13 @@ class _Rows:
 
 def _fill(store: ReplayStore, n_rows: int, bank: _Rows, progress: bool, what: str) -> float:
     """Append n_rows in 100-step episodes; returns rows/s."""
+    frames = [{cam: np.full(shape, k, np.uint8) for cam, shape in store.images.items()} or None for k in range(16)]
     t0 = time.perf_counter()
     for i in range(n_rows):
         k = i % bank.n
         iv = bool(bank.iv[k])
         store.append(bank.obs[k], bank.act[k], bank.act[k], Source.HUMAN if iv else Source.POLICY, iv,
-                     t=0.1 * i)
+                     t=0.1 * i, images=frames[i % 16])
         if (i + 1) % EP_LEN == 0:
             ep = (i + 1) // EP_LEN
             store.end_episode(terminal=ep % 3 == 0, success=ep % 3 == 0, truncated=ep % 3 != 0,
@@ -73,7 +80,40 @@ def _sample_ms(store: ReplayStore, n: int, **kw) -> tuple[np.ndarray, np.ndarray
     return wall * 1e3, cpu * 1e3
 
 
-def run(quick: bool = False, progress: bool = True) -> dict:
+def _images(tmp: Path, labels, bank: _Rows, quick: bool, progress: bool) -> dict:
+    cam = {"wrist": (64, 64, 3)}
+    n_append, n_samples = (5_000, 300) if quick else (50_000, 2_000)
+    out: dict = {}
+    with ReplayStore.create(tmp / "img-through.zarr", *labels, images=cam) as s:
+        out["images_append_rows_per_s_write_through"] = round(_fill(s, n_append // 5, bank, progress, "frames"))
+    with ReplayStore.create(tmp / "img.zarr", *labels, images=cam, config=ReplayConfig(flush_interval_s=1.0)) as s:
+        out["images_append_rows_per_s"] = round(_fill(s, n_append, bank, progress, "frames write-behind"))
+    with ReplayStore.open(tmp / "img.zarr", readonly=True) as s:
+        wall, _ = _sample_ms(s, n_samples, symmetric=True)
+        out["images_sample_p50_ms"] = round(float(np.percentile(wall, 50)), 3)
+        out["images_sample_p99_ms"] = round(float(np.percentile(wall, 99)), 3)
+        out["images_ram_bytes_per_row"] = round(s.ram_bytes / s.n_rows, 1)
+        state_bytes = s.rows.row_bytes - 64 * 64 * 3  # a row without its frame (derived columns included)
+    available = _available_bytes()
+    for side in (64, 128):
+        raw = state_bytes + side * side * 3
+        out[f"image_rows_fit_in_ram_{side}"] = int(available // raw) if available else None
+    out["available_ram_gb"] = round(available / 2**30, 1) if available else None
+    return out
+
+
+def _available_bytes() -> int | None:
+    """MemAvailable of this machine (Linux), bytes."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def run(quick: bool = False, progress: bool = True, images: bool = False) -> dict:
     n_append, n_through, n_reopen, n_samples = ((20_000, 2_000, 50_000, 500) if quick
                                                 else (200_000, 20_000, 1_000_000, 5_000))
     bank = _Rows(np.random.default_rng(0))
@@ -102,6 +142,8 @@ def run(quick: bool = False, progress: bool = True) -> dict:
         out["ram_bytes_per_row"] = round(s.ram_bytes / s.n_rows, 1)
         out["raw_bytes_per_row"] = s.rows.row_bytes
         s.close()
+        if images:
+            out.update(_images(tmp, labels, bank, quick, progress))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     out["quick"] = quick

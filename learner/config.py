@@ -15,6 +15,8 @@ class ReplayConfig:
     chunk_rows: int = _f(4096, "zarr chunk length in rows of obs (explicit; narrower columns get "
                                "longer chunks of about the same bytes)", ge=1)
     chunk_episodes: int = _f(1024, "zarr chunk length of the episodes table, in episodes", ge=1)
+    image_chunk_rows: int = _f(100, "zarr chunk length of an image column, in rows (about one episode: 100 "
+                                    "frames of 64 x 64 x 3 = 1.2 MB before compression)", ge=1)
     flush_interval_s: float = _f(0.0, "write-behind: committed episodes reach zarr at most this long "
                                       "after end_episode (checked at each end_episode); 0 = write "
                                       "through, a kill -9 then loses only the episode in flight", ge=0)
@@ -23,8 +25,8 @@ class ReplayConfig:
                                               "False = only policy steps (RLIF reference code)")
 
     def validate(self) -> None:
-        if self.chunk_rows < 1 or self.chunk_episodes < 1:
-            raise ValueError("replay.chunk_rows and replay.chunk_episodes must be >= 1")
+        if self.chunk_rows < 1 or self.chunk_episodes < 1 or self.image_chunk_rows < 1:
+            raise ValueError("replay.chunk_rows, replay.chunk_episodes and replay.image_chunk_rows must be >= 1")
         if not 0 <= self.flush_interval_s < math.inf:
             raise ValueError("replay.flush_interval_s must be a finite number >= 0")
 

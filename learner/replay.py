@@ -9,6 +9,8 @@ nothing pickled::
                        dense_chunks (true: every chunk below the counters is a file, zeros too)
     rows/<column>      one row per control step, see ROW_COLUMNS
     episodes/<column>  one row per committed episode, see EPISODE_COLUMNS
+    (camera frames, optional: rows/image_<camera>, episodes/final_image_<camera>, root attr
+    images; learner/replay_images.py)
 
 Only rows below `n_committed_rows` (and episodes below `n_committed_episodes`) exist; arrays
 may be longer (they grow a chunk at a time, ahead of the counters). Decisions:
@@ -37,17 +39,20 @@ may be longer (they grow a chunk at a time, ahead of the counters). Decisions:
   see new committed rows on `refresh()` and trust only the counters. A store object is not
   thread-safe. Durability is against process death (kill -9), not power loss (no fsync).
 
-API: `ReplayStore.create(path, obs_labels, action_labels, *, config=None, **meta)`,
+API: `ReplayStore.create(path, obs_labels, action_labels, *, config=None, images=None, **meta)`,
 `ReplayStore.open(path, readonly=False, *, config=None)`, `append(obs, action, policy_action,
-source, intervening, t=None, expert_action=None)` (t None = wall clock), `end_episode(terminal,
-success, truncated=False, final_obs=None, operator=, cell=, aborted=, demo=) -> episode index`,
+source, intervening, t=None, expert_action=None, images=None)` (t None = wall clock; images =
+{camera: uint8 frame}, required exactly when the store has cameras), `end_episode(terminal,
+success, truncated=False, final_obs=None, final_images=None, operator=, cell=, aborted=, demo=)
+-> episode index`,
 `discard_episode()`, `flush()`, `refresh()`, `close()` / context manager; `n_rows`, `n_episodes`
 (committed), `n_pending`, `episodes` (dict of numpy columns, EPISODE_COLUMNS with operator/cell
 decoded to str), `column(name)` (committed rows of a row column), `obs_labels`, `action_labels`,
 `meta`. `sample(batch_size, rng, reward="rlif"|"task"|"rlif+task", symmetric=False,
 subset="all"|"policy"|"operator"|"expert_labeled")` -> {obs, action, next_obs, policy_action,
 expert_action: float32 (B, D); reward, mask (0 on terminal rows, except force aborts: see
-labeling), done (terminal or truncated): float32 (B,); intervening: bool; source: uint8; index: int64 row}. symmetric: first half from
+labeling), done (terminal or truncated): float32 (B,); intervening: bool; source: uint8; index: int64 row;
+with cameras also image_<camera> and next_image_<camera>: uint8 (B, H, W, C)}. symmetric: first half from
 the prior set (source HUMAN or demo episode), second half from the rest, all from one set when
 the other is empty; subsets as in learner.labeling.
 """
@@ -62,6 +67,7 @@ from typing import Any
 
 import numpy as np
 
+from learner import replay_images as RI
 from learner.config import ReplayConfig
 from learner.replay_disk import (StoreError, chunk_problems, create_arrays, cut_back, lock,  # noqa: F401
                                  open_arrays, probe_writable, read_attrs, read_columns, write_columns)
@@ -93,6 +99,13 @@ def EPISODE_COLUMNS(n_obs: int) -> dict:
             "operator": ("int16", ()), "cell": ("int8", ()), "final_obs": ("float32", (n_obs,))}
 
 
+def SPECS(n_obs: int, n_act: int, images: dict | None = None) -> dict:
+    """Every column on disk by group, camera frames included."""
+    images = images or {}
+    return {"rows": {**ROW_COLUMNS(n_obs, n_act), **RI.row_columns(images)},
+            "episodes": {**EPISODE_COLUMNS(n_obs), **RI.episode_columns(images)}}
+
+
 REQUIRED_ATTRS = {"obs_labels": list, "action_labels": list, "operators": list, "cells": list,
                   "n_committed_rows": int, "n_committed_episodes": int}
 DERIVED = {"r_rlif": ("float32", ()), "r_task": ("float32", ()), "last": ("bool", ()),
@@ -118,11 +131,15 @@ class ReplayStore(Sampler):
 
     @classmethod
     def create(cls, path, obs_labels, action_labels, *, config: ReplayConfig | None = None,
-               **meta: Any) -> "ReplayStore":
+               images: dict | None = None, **meta: Any) -> "ReplayStore":
         import zarr
 
         path, cfg = Path(path), config or ReplayConfig()
         cfg.validate()
+        try:
+            images = RI.normalise(images, f"{path}: images")
+        except ValueError as e:
+            raise StoreError(str(e)) from None
         if path.exists():
             raise StoreError(f"{path}: already exists (open it with ReplayStore.open)")
         try:
@@ -136,10 +153,11 @@ class ReplayStore(Sampler):
         # Built under a temp name, then renamed: a store appears complete or not at all.
         tmp = path.with_name(f".{path.name}.creating-{os.getpid()}")
         root = zarr.open_group(str(tmp), mode="w-", zarr_format=3)
-        create_arrays(root, {"rows": ROW_COLUMNS(len(obs_labels), len(action_labels)),
-                             "episodes": EPISODE_COLUMNS(len(obs_labels))},
-                      {"rows": cfg.chunk_rows, "episodes": cfg.chunk_episodes})
-        root.update_attributes({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "obs_labels": obs_labels,
+        fixed = {**{f"rows/{k}": cfg.image_chunk_rows for k in RI.row_columns(images)},
+                 **{f"episodes/{k}": RI.FINAL_CHUNK_EPISODES for k in RI.episode_columns(images)}}
+        create_arrays(root, SPECS(len(obs_labels), len(action_labels), images),
+                      {"rows": cfg.chunk_rows, "episodes": cfg.chunk_episodes}, fixed)
+        root.update_attributes({"images": {cam: list(shape) for cam, shape in images.items()},"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "obs_labels": obs_labels,
                                 "action_labels": action_labels, "chunk_rows": cfg.chunk_rows, "meta": meta,
                                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                 "operators": [], "cells": [], "n_committed_rows": 0, "n_committed_episodes": 0,
@@ -168,8 +186,11 @@ class ReplayStore(Sampler):
                 probe_writable(self.path)
             attrs = self._read_attrs()
             self.obs_labels, self.action_labels = list(attrs["obs_labels"]), list(attrs["action_labels"])
-            no, na = len(self.obs_labels), len(self.action_labels)
-            self._specs = {"rows": ROW_COLUMNS(no, na), "episodes": EPISODE_COLUMNS(no)}
+            try:
+                self.images = RI.normalise(attrs.get("images") or {}, f"{self.path}: damaged metadata: images")
+            except ValueError as e:
+                raise StoreError(str(e)) from None
+            self._specs = SPECS(len(self.obs_labels), len(self.action_labels), self.images)
             self._arrays = self._open_arrays(attrs)
             self.meta = attrs.get("meta", {})
             self.rows = Columns({**self._specs["rows"], **DERIVED}, attrs["n_committed_rows"] + 4096)
@@ -235,7 +256,8 @@ class ReplayStore(Sampler):
         return n1 - n0
 
     # ---- writing ------------------------------------------------------------------------------
-    def append(self, obs, action, policy_action, source, intervening, t=None, expert_action=None) -> None:
+    def append(self, obs, action, policy_action, source, intervening, t=None, expert_action=None,
+               images=None) -> None:
         """Add one step to the current (uncommitted) episode. RAM only; cheap."""
         if self.readonly:
             raise StoreError(f"{self.path}: opened readonly")
@@ -244,6 +266,7 @@ class ReplayStore(Sampler):
                              f"store's {len(self.obs_labels)} obs and {len(self.action_labels)} action labels")
         if source not in (0, 1, 2):
             raise ValueError(f"append: source {source!r} is not one of {[int(s) for s in Source]}")
+        frames = RI.check_frames(self.images, images, "append")
         i = self._n + self._pending
         if i + 1 >= self.rows.capacity:
             self.rows.ensure(i + 2)
@@ -257,6 +280,8 @@ class ReplayStore(Sampler):
         c["episode"][i] = self._e
         c["step"][i] = self._pending
         c["t"][i] = time.time() if t is None else t
+        for cam, f in (frames or {}).items():
+            c[RI.ROW_PREFIX + cam][i] = f
         self._pending += 1
 
     def discard_episode(self) -> int:
@@ -265,7 +290,7 @@ class ReplayStore(Sampler):
         return n
 
     def end_episode(self, terminal: bool, success: bool, truncated: bool = False, final_obs=None,
-                    **episode_meta: Any) -> int:
+                    final_images=None, **episode_meta: Any) -> int:
         """Commit the current episode; returns its index. episode_meta: operator (str), cell
         ("sim" | "real"), aborted (bool), demo (bool: a demonstration, part of the prior set)."""
         if self.readonly:
@@ -279,6 +304,8 @@ class ReplayStore(Sampler):
         if e == s:
             raise ValueError("end_episode: the current episode has no rows")
         c = self.rows.cols
+        finals = RI.check_frames(self.images, final_images, "end_episode final_images") if final_images else \
+            {cam: c[RI.ROW_PREFIX + cam][e - 1] for cam in self.images}  # none given: the last step's
         for name in ("obs", "action", "t"):
             if not np.isfinite(c[name][s:e]).all():
                 raise ValueError(f"end_episode: non-finite {name} in the episode (not committed; "
@@ -295,7 +322,8 @@ class ReplayStore(Sampler):
                "interventions": int(iv[0]) + int(np.count_nonzero(~iv[:-1] & iv[1:])),
                "intervention_steps": int(np.count_nonzero(iv)), "final_obs": fo,
                "operator": self._code("operator", str(episode_meta.get("operator", ""))),
-               "cell": self._code("cell", str(episode_meta.get("cell", "sim")))}
+               "cell": self._code("cell", str(episode_meta.get("cell", "sim"))),
+               **{RI.FINAL_PREFIX + cam: f for cam, f in finals.items()}}
         for name, v in row.items():
             self.eps[name][j] = v
         self._n, self._e, self._pending = e, j + 1, 0

@@ -153,17 +153,19 @@ def _few(items: list[int]) -> str:
     return ", ".join(map(str, items[:5])) + (", ..." if len(items) > 5 else "")
 
 
-def create_arrays(root, specs: dict, chunks: dict[str, int]) -> None:
+def create_arrays(root, specs: dict, chunks: dict[str, int], fixed: dict[str, int] | None = None) -> None:
     """Empty arrays with explicit chunks. `chunks[group]` is the chunk length of the group's
     widest column; narrower columns get longer chunks (doubling while they stay under the widest
     chunk's bytes): writing costs ~1 ms per chunk file, whatever its size, so a 1-byte column
-    chunked like an 18-float one would cost 72x more files for the same data."""
+    chunked like an 18-float one would cost 72x more files for the same data. Columns named in
+    `fixed` ("group/name": rows, e.g. camera frames) get that chunk length and set no budget."""
+    fixed = fixed or {}
     for group, spec in specs.items():
         widths = {name: np.dtype(dt).itemsize * int(np.prod(tail, dtype=np.int64)) for name, (dt, tail) in spec.items()}
-        budget = chunks[group] * max(widths.values())
+        budget = chunks[group] * max(w for name, w in widths.items() if f"{group}/{name}" not in fixed)
         for name, (dt, tail) in spec.items():
-            rows = chunks[group]
-            while 2 * rows * widths[name] <= budget:
+            rows = fixed.get(f"{group}/{name}", chunks[group])
+            while f"{group}/{name}" not in fixed and 2 * rows * widths[name] <= budget:
                 rows *= 2
             root.create_array(f"{group}/{name}", shape=(0, *tail), chunks=(rows, *tail), dtype=dt, fill_value=0)
 

@@ -74,7 +74,12 @@ class Sampler:
         # the task reward alone it is a failed ending (0, terminal), like a real outcome.
         final = term if reward == "task" else term & ~c["abort_end"][idx]
         r_task = c["r_task"][idx] if reward != "rlif" else None
-        return {"obs": rows2d("obs"), "action": rows2d("action"), "next_obs": nxt,
+        frames = {}
+        for cam in self.images:  # camera frames: this step's and the next state's, like obs
+            frames[f"image_{cam}"], frames[f"next_image_{cam}"] = rows2d(f"image_{cam}"), rows2d(f"image_{cam}", idx + 1)
+            if last.any():
+                frames[f"next_image_{cam}"][last] = self.eps[f"final_image_{cam}"][c["episode"][idx[last]]]
+        return {**frames, "obs": rows2d("obs"), "action": rows2d("action"), "next_obs": nxt,
                 "reward": labeling.combine(reward, c["r_rlif"][idx], r_task),
                 "mask": (~final).astype(np.float32), "done": (term | c["truncated"][idx]).astype(np.float32),
                 "intervening": c["intervening"][idx], "source": c["source"][idx],

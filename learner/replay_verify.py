@@ -15,8 +15,8 @@ import numpy as np
 
 from pathlib import Path
 
-from learner.replay import (EPISODE_COLUMNS, REQUIRED_ATTRS, ROW_COLUMNS, SCHEMA, SCHEMA_VERSION, ReplayStore,
-                            Source, StoreError)
+from learner import replay_images as RI
+from learner.replay import REQUIRED_ATTRS, SCHEMA, SCHEMA_VERSION, SPECS, ReplayStore, Source, StoreError
 from learner.replay_disk import chunk_problems, open_arrays, read_attrs
 
 REPAIR_HINT = "`rlif store repair` explains a fix"
@@ -40,8 +40,11 @@ def verify(path) -> list[str]:
 
 
 def specs(attrs: dict) -> dict:
-    no, na = len(attrs["obs_labels"]), len(attrs["action_labels"])
-    return {"rows": ROW_COLUMNS(no, na), "episodes": EPISODE_COLUMNS(no)}
+    try:
+        images = RI.normalise(attrs.get("images") or {}, "images")
+    except ValueError as e:
+        raise StoreError(f"damaged metadata: {e}") from None
+    return SPECS(len(attrs["obs_labels"]), len(attrs["action_labels"]), images)
 
 
 def chunks(path: Path) -> list[str]:

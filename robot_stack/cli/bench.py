@@ -25,6 +25,7 @@ TARGETS = {
     "train": ("robot_stack.bench_train", "env steps/s of the same learning in process and over the graph"),
 }
 WITH_SET = ("train",)  # targets that take the run config's --set overrides
+WITH_IMAGES = ("replay",)  # targets that can measure with camera frames
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--quick", action="store_true", help="smaller sizes (smoke tests)")
         if name in WITH_SET:
             add_set_arg(q, "profile sim, on both sides")
+        if name in WITH_IMAGES:
+            q.add_argument("--images", action="store_true", help="also with a 64x64 wrist frame per row")
         q.set_defaults(func=run, bench_module=module)
 
 
@@ -45,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as e:
         raise CliError(f"bench {args.what} is not available: {e}") from None
     extra = {"sets": args.set} if args.what in WITH_SET else {}
+    if args.what in WITH_IMAGES:
+        extra["images"] = args.images
     result = mod.run(quick=args.quick, progress=not args.json, **extra)
     if args.json:
         emit_json(result)

@@ -64,7 +64,7 @@ def summary(store) -> dict:
            "expert_labeled_rows": int(np.isfinite(ea).all(axis=1).sum()) if n else 0,
            "operators": sorted(set(ep["operator"].tolist())), "cells": sorted(set(ep["cell"].tolist())),
            "obs_labels": store.obs_labels, "action_labels": store.action_labels, "meta": store.meta,
-           "last_episode": None}
+           "images": {cam: list(shape) for cam, shape in store.images.items()}, "last_episode": None}
     if e:
         out["last_episode"] = {"index": e - 1, **{k: ep[k][-1].item() for k in (
             "start", "length", "success", "terminal", "truncated", "aborted", "demo", "interventions",

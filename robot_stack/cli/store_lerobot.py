@@ -72,6 +72,9 @@ def export(args: argparse.Namespace) -> int:
     with store:
         if store.n_episodes == 0:
             raise CliError(f"{path}: no committed episodes to export (nothing was written)")
+        if store.images:  # the frames would be dropped without a word
+            raise CliError(f"{path}: holds camera frames ({', '.join(store.images)}), which the LeRobot export "
+                           "does not write yet (nothing was written)")
         fps = _fps(path)
         try:
             info = lerobot_format.write(store, tmp, fps)

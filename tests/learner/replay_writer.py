@@ -2,8 +2,8 @@
 
     python -m tests.learner.replay_writer PATH (mid K | loop)
 
-Writes episodes whose every value is a function of (episode, step) (see `row`), so a reader
-can check each row it sees. Prints `committed E` after each end_episode returns. `mid K`:
+Writes episodes whose every value is a function of (episode, step) (see `row`; with a store
+that has cameras, every frame too: `frame`), so a reader can check each row it sees. Prints `committed E` after each end_episode returns. `mid K`:
 commit K episodes, append 3 rows of the next one, print `MID`, then sleep (to be killed).
 `loop`: commit episodes forever.
 """
@@ -18,6 +18,14 @@ from learner.replay import ReplayStore, Source
 
 OBS = [f"o{i}" for i in range(18)]
 ACT = [f"a{i}" for i in range(6)]
+IMAGES = {"wrist": (16, 16, 3)}  # the image-store variant's camera
+
+
+def frame(ep: int, step: int) -> np.ndarray:
+    """A frame whose every pixel says (episode, step)."""
+    f = np.empty(IMAGES["wrist"], np.uint8)
+    f[..., 0], f[..., 1], f[..., 2] = ep % 256, step % 256, (ep * 31 + step) % 256
+    return f
 
 
 def length(ep: int) -> int:
@@ -34,14 +42,16 @@ def row(ep: int, step: int):
 def append_step(store: ReplayStore, ep: int, step: int) -> None:
     obs, action, iv = row(ep, step)
     store.append(obs, action, -action, Source.HUMAN if iv else Source.POLICY, iv, t=0.1 * step,
-                 expert_action=action if ep % 2 else None)
+                 expert_action=action if ep % 2 else None,
+                 images={"wrist": frame(ep, step)} if store.images else None)
 
 
 def write_episode(store: ReplayStore, ep: int) -> None:
     for step in range(length(ep)):
         append_step(store, ep, step)
     store.end_episode(terminal=ep % 3 == 0, success=ep % 3 == 0, truncated=ep % 3 != 0,
-                      final_obs=row(ep, length(ep))[0], operator="writer", cell="sim")
+                      final_obs=row(ep, length(ep))[0], operator="writer", cell="sim",
+                      final_images={"wrist": frame(ep, length(ep))} if store.images else None)
 
 
 def check_rows(store: ReplayStore, lo: int = 0) -> None:
@@ -57,6 +67,12 @@ def check_rows(store: ReplayStore, lo: int = 0) -> None:
     lengths = store.episodes["length"]
     assert lengths.tolist() == [length(e) for e in range(store.n_episodes)]
     assert int(lengths.sum()) == n
+    if store.images:
+        f = store.column("image_wrist")[lo:n]
+        assert (f[:, :, :, 0] == (ep % 256)[:, None, None]).all(), f"torn or wrong frames in rows {lo}..{n}"
+        assert (f[:, :, :, 1] == (step % 256)[:, None, None]).all()
+        final = store.episodes["final_image_wrist"]
+        assert all((final[e] == frame(e, length(e))).all() for e in range(store.n_episodes))
 
 
 def main(argv: list[str]) -> int:

@@ -54,10 +54,10 @@ def kill(proc):
     proc.stderr.close()
 
 
-@pytest.fixture
-def path(tmp_path):
+@pytest.fixture(params=[None, W.IMAGES], ids=["state", "with-frames"])
+def path(tmp_path, request):
     p = tmp_path / "replay.zarr"
-    ReplayStore.create(p, W.OBS, W.ACT).close()
+    ReplayStore.create(p, W.OBS, W.ACT, images=request.param).close()
     return p
 
 
@@ -106,6 +106,8 @@ def test_concurrent_reader_never_sees_a_torn_row(path):
                 b = reader.sample(64, rng)
                 ep, step = reader.column("episode")[b["index"]], reader.column("step")[b["index"]]
                 assert (b["next_obs"][:, 0] == 1000 * ep + step + 1).all()
+                if reader.images:  # the next state's frame: the next row's, or the episode's final one
+                    assert (b["next_image_wrist"][:, 0, 0, 1] == (step + 1) % 256).all()
     finally:
         kill(proc)
         reader.close()

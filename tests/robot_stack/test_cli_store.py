@@ -39,6 +39,7 @@ def test_inspect_json(run_dir):
     assert info["success_rate"] == pytest.approx(1 / 3, abs=1e-3)
     assert info["intervention_rate"] == pytest.approx(2 / 12, abs=1e-3)
     assert info["last_episode"]["success"] is True and info["operators"] == ["alice"]
+    assert info["images"] == {}
     r = run("store", "inspect", str(run_dir / "replay.zarr"))
     assert r.returncode == 0 and "n_episodes" in r.stdout
 
@@ -60,9 +61,21 @@ def test_verify_ok_then_damaged(run_dir):
     assert r.returncode == 1 and "damaged metadata" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_inspect_lists_the_cameras(tmp_path):
+    with ReplayStore.create(tmp_path / "replay.zarr", ["a"], ["x"], images={"wrist": (4, 4, 3)}) as s:
+        s.append(np.ones(1), np.zeros(1), np.zeros(1), Source.POLICY, False,
+                 images={"wrist": np.zeros((4, 4, 3), np.uint8)})
+        s.end_episode(terminal=True, success=True)
+    r = run("store", "inspect", str(tmp_path), "--json")
+    assert r.returncode == 0, r.stderr
+    assert last_json(r)["images"] == {"wrist": [4, 4, 3]}
+
+
 def test_bench_replay_quick_json():
-    r = run("bench", "replay", "--quick", "--json", timeout=300)
+    r = run("bench", "replay", "--quick", "--images", "--json", timeout=300)
     assert r.returncode == 0, r.stderr
     out = last_json(r)
-    for k in ("append_rows_per_s", "sample_p50_ms", "sample_p99_ms", "reopen_1m_s", "ram_bytes_per_row"):
+    for k in ("append_rows_per_s", "sample_p50_ms", "sample_p99_ms", "reopen_1m_s", "ram_bytes_per_row",
+              "images_append_rows_per_s", "images_sample_p50_ms", "image_rows_fit_in_ram_64"):
         assert out[k] > 0  # values are reported, never asserted against targets
+    assert out["images_ram_bytes_per_row"] > 64 * 64 * 3  # a frame per row, in RAM

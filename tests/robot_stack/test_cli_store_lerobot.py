@@ -80,6 +80,12 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path):
     one_line_error(r, "store", "not a LeRobot dataset (no meta/info.json)")
     r = rlif("store", "import", str(foreign(tmp_path)), "--as-demos", str(run))  # not empty
     one_line_error(r, "store", "exists and is not empty")
+    with ReplayStore.create(tmp_path / "frames" / "replay.zarr", ["a"], ["x"], images={"wrist": (4, 4, 3)}) as s:
+        s.append(np.ones(1), np.zeros(1), np.zeros(1), 0, False, images={"wrist": np.zeros((4, 4, 3), np.uint8)})
+        s.end_episode(terminal=True, success=True)
+    r = rlif("store", "export", str(tmp_path / "frames"), "--format", "lerobot", str(tmp_path / "ds2"))
+    one_line_error(r, "store", "holds camera frames (wrist)")  # never exported without them
+    assert not (tmp_path / "ds2").exists()
 
 
 def test_without_pyarrow_the_commands_say_how_to_install_it(tmp_path):

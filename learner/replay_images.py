@@ -1,0 +1,65 @@
+"""Camera frames in the replay store: the column names, the root attribute, the checks.
+
+A store created with `images={"wrist": (64, 64, 3)}` has, per camera, a row column
+`rows/image_<camera>` (uint8, one frame per control step, the frame of the state `obs`
+describes) and an episode column `episodes/final_image_<camera>` (the frame of the state after
+the last step, like `final_obs`), chunked `replay.image_chunk_rows` rows at a time (about an
+episode) and compressed like every column; the root attribute `images` lists the cameras and
+shapes. Frames ride the same commit protocol as every other column (crash-safe alike) and are
+readable by plain zarr. The sampler gathers them from the RAM mirror: a 64 x 64 RGB frame is
+12 KiB per row, 128 x 128 is 48 KiB, so RAM (not disk) bounds a store with images (see
+`rlif bench replay --images`).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+import numpy as np
+
+ROW_PREFIX, FINAL_PREFIX = "image_", "final_image_"
+FINAL_CHUNK_EPISODES = 8  # zarr chunk of a final-frame column: small, it is rewritten at each commit
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def normalise(images: Mapping[str, Any] | None, where: str) -> dict[str, tuple[int, int, int]]:
+    """{camera: (height, width, channels)} checked: names like `wrist`, sizes 1-1024, 1 or 3 channels."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for cam, shape in (images or {}).items():
+        if not isinstance(cam, str) or not NAME.match(cam):
+            raise ValueError(f"{where}: camera name {cam!r} must be lower-case letters, digits, _ (e.g. 'wrist')")
+        try:
+            h, w, c = (int(x) for x in shape)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: camera {cam!r} shape {shape!r} must be (height, width, channels)") from None
+        if not (1 <= h <= 1024 and 1 <= w <= 1024 and c in (1, 3)):
+            raise ValueError(f"{where}: camera {cam!r} shape {(h, w, c)}: 1-1024 pixels, 1 or 3 channels")
+        out[cam] = (h, w, c)
+    return out
+
+
+def row_columns(images: dict[str, tuple[int, int, int]]) -> dict:
+    return {ROW_PREFIX + cam: ("uint8", shape) for cam, shape in images.items()}
+
+
+def episode_columns(images: dict[str, tuple[int, int, int]]) -> dict:
+    return {FINAL_PREFIX + cam: ("uint8", shape) for cam, shape in images.items()}
+
+
+def check_frames(images: dict[str, tuple[int, int, int]], frames: Mapping[str, Any] | None,
+                 what: str) -> dict[str, np.ndarray] | None:
+    """The frames of one step as uint8 arrays, or a ValueError naming the mismatch (nothing stored)."""
+    if not images:
+        if frames:
+            raise ValueError(f"{what}: frames {sorted(frames)} given, but this store has no image columns")
+        return None
+    if frames is None or set(frames) != set(images):
+        raise ValueError(f"{what}: frames of cameras {sorted(images)} needed, got "
+                         f"{sorted(frames) if frames is not None else None}")
+    out = {}
+    for cam, shape in images.items():
+        f = np.asarray(frames[cam])
+        if f.dtype != np.uint8 or f.shape != shape:
+            raise ValueError(f"{what}: camera {cam!r} frame is {f.dtype} {f.shape}, the store holds uint8 {shape}")
+        out[cam] = f
+    return out
