@@ -52,17 +52,13 @@ def takeover_latencies(flags: list[tuple[float, bool]], observed: list[tuple[flo
 
 
 class Listener:
-    """Records (source timestamp, ...) of flags, observations and commands, in its own context."""
+    """Records (source timestamp, ...) of flags, observations and commands (its own participant)."""
 
     def __init__(self, action_labels: tuple[str, ...]):
-        import rclpy
-        from rclpy.executors import SingleThreadedExecutor
-
         from robot_stack import topics as T
+        from robot_stack.participant import Participant
 
-        self.ctx = rclpy.Context()
-        rclpy.init(context=self.ctx)
-        self.node = rclpy.create_node("rlif_bench_takeover", context=self.ctx)
+        self.participant = Participant("rlif_bench_takeover")
         self.flags: list[tuple[float, bool]] = []
         self.observed: list[tuple[float, Key]] = []
         self.commands: list[tuple[float, Key, Source]] = []
@@ -86,25 +82,11 @@ class Listener:
                 self.commands.append((stamp(info), (c.episode, c.step), c.source))
 
         for spec, cb in ((T.TELEOP_INTERVENING, on_flag), (T.OBSERVATION, on_obs), (T.COMMAND, on_cmd)):
-            self.node.create_subscription(spec.msg_type, spec.name, cb, spec.qos)
-        self.ex = SingleThreadedExecutor(context=self.ctx)
-        self.ex.add_node(self.node)
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._spin, daemon=True)
-        self.thread.start()
-
-    def _spin(self):
-        while not self._stop.is_set() and self.ctx.ok():
-            self.ex.spin_once(timeout_sec=0.05)
+            self.participant.node.create_subscription(spec.msg_type, spec.name, cb, spec.qos)
+        self.participant.start()
 
     def close(self):
-        import rclpy
-
-        self._stop.set()
-        self.thread.join(timeout=2)
-        self.node.destroy_node()
-        if self.ctx.ok():
-            rclpy.shutdown(context=self.ctx)
+        self.participant.close()
 
 
 def measure(rate_hz: float, seconds: float, progress: bool) -> dict:

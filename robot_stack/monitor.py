@@ -1,7 +1,7 @@
 """An in-process observer of the graph for the launcher and `rlif train`: heartbeats and events.
 
-A small rclpy node spinning in a background thread (its own context, so it never interferes
-with anything else in the process). Callbacks only store what arrived; readers take copies.
+A `robot_stack.participant.Participant` (its own context, spun by a background thread).
+Callbacks only store what arrived; readers take copies.
 """
 from __future__ import annotations
 
@@ -9,17 +9,14 @@ import threading
 import time
 from typing import Any, Callable
 
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
-
 from robot_stack import topics as T
+from robot_stack.participant import Participant
 
 
 class GraphMonitor:
     def __init__(self, name: str = "rlif_monitor", on_event: Callable[[T.Event], None] | None = None):
-        self.ctx = rclpy.Context()
-        rclpy.init(context=self.ctx)
-        self.node = rclpy.create_node(name, context=self.ctx)
+        self.participant = Participant(name)
+        self.node = self.participant.node
         self.lock = threading.Lock()
         self.last_seen: dict[str, float] = {}
         self.status: dict[str, dict[str, Any]] = {}
@@ -28,20 +25,7 @@ class GraphMonitor:
         self.node.create_subscription(T.STATUS.msg_type, T.STATUS.name, self._status, T.STATUS.qos)
         self.node.create_subscription(T.EVENTS.msg_type, T.EVENTS.name, self._event, T.EVENTS.qos)
         self.events_pub = self.node.create_publisher(T.EVENTS.msg_type, T.EVENTS.name, T.EVENTS.qos)
-        self.ex = SingleThreadedExecutor(context=self.ctx)
-        self.ex.add_node(self.node)
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._spin, name="graph-monitor", daemon=True)
-        self.thread.start()
-
-    def _spin(self):
-        while not self._stop.is_set() and self.ctx.ok():
-            try:
-                self.ex.spin_once(timeout_sec=0.05)
-            except Exception:  # noqa: BLE001 - context shut down under us
-                if self._stop.is_set():
-                    return
-                raise
+        self.participant.start()
 
     def _status(self, msg):
         try:
@@ -74,8 +58,4 @@ class GraphMonitor:
             return {k: dict(v) for k, v in self.status.items()}, {k: now - t for k, t in self.last_seen.items()}
 
     def close(self):
-        self._stop.set()
-        self.thread.join(timeout=2)
-        self.node.destroy_node()
-        if self.ctx.ok():
-            rclpy.shutdown(context=self.ctx)
+        self.participant.close()

@@ -12,21 +12,19 @@ import time
 from pathlib import Path
 
 import numpy as np
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
 
 from sim.contract import EpisodeEnd
 from robot_stack import config as cfgmod
 from robot_stack import contract
 from robot_stack import topics as T
+from robot_stack.participant import Participant
 from tests.helpers import wait_for
 
 
 class Probe:
     def __init__(self, action_space: str = "6d", name: str = "test_probe"):
-        self.ctx = rclpy.Context()
-        rclpy.init(context=self.ctx)
-        self.node = rclpy.create_node(name, context=self.ctx)
+        self.participant = Participant(name)
+        self.node = self.participant.node
         self.action_labels = contract.action_labels(action_space)
         self.lock = threading.Lock()
         self.commands: list[tuple[float, T.Command]] = []
@@ -60,15 +58,7 @@ class Probe:
         n.create_subscription(T.TELEOP_JOY.msg_type, T.TELEOP_JOY.name, lambda m: self._append(self.joys, 1),
                               T.TELEOP_JOY.qos)
         self.on_observation = None  # optional callback(Observation) run in the probe's thread
-        self.ex = SingleThreadedExecutor(context=self.ctx)
-        self.ex.add_node(n)
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._spin, daemon=True)
-        self.thread.start()
-
-    def _spin(self):
-        while not self._stop.is_set() and self.ctx.ok():
-            self.ex.spin_once(timeout_sec=0.02)
+        self.participant.start()
 
     def _append(self, lst, value):
         with self.lock:
@@ -193,11 +183,7 @@ class Probe:
                     [c for _, c in self.commands if (c.episode, c.step) >= key])
 
     def close(self):
-        self._stop.set()
-        self.thread.join(timeout=2)
-        self.node.destroy_node()
-        if self.ctx.ok():
-            rclpy.shutdown(context=self.ctx)
+        self.participant.close()
 
 
 def cell_held_at(monitor, timeout: float = 10.0) -> tuple[int, int]:
