@@ -32,9 +32,9 @@ class CellConfig:
     stiffness_nm_rad: float = _f(150.0, "Cartesian impedance: rotational stiffness, Nm/rad", gt=0)
     damping_n_s_m: float = _f(120.0, "Cartesian impedance: translational damping, N s/m", ge=0)
     damping_nm_s_rad: float = _f(8.0, "Cartesian impedance: rotational damping, Nm s/rad", ge=0)
-    render: bool = _f(False, "graph: publish the twin's front camera on the camera topic (2 Hz) even "
-                             "without the dashboard (--serve turns it on anyway); images are not "
-                             "part of the observation")
+    render: bool = _f(False, "graph: publish the twin's front camera on the camera topic (supervisor."
+                             "camera_hz) even without the dashboard (--serve turns it on anyway); for "
+                             "the dashboard only: image observations are vision.*")
 
     def validate(self) -> None:
         if not 0 < self.physics_dt_s <= 0.002:
