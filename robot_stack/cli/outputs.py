@@ -59,8 +59,8 @@ def check_supported(cfg: cfgmod.RunConfig) -> None:
     """Refuse what the config asks for that this command cannot do yet, before anything is written."""
     if cfg.vision.enabled:
         raise CliError(f"vision.image_size={cfg.vision.image_size}: the twin renders image observations "
-                       "(sim.cell.TwinCell.images) but the graph, the store and the learner do not carry them "
-                       "yet; set vision.image_size=0. Nothing was written", 2)
+                       "(sim.cell.TwinCell.images) and the replay store holds frames, but the graph and the "
+                       "learner do not carry them yet; set vision.image_size=0. Nothing was written", 2)
 
 
 def preflight(profile: str, sets: list[str], run_dir: Path | None, resume: bool) -> None:

@@ -93,3 +93,10 @@ def test_experiment_rejects_bad_input_clearly(tmp_path):
     bad.write_bytes(make_agent(AgentConfig(hidden=(8,), n_critics=2), 18, 6, seed=0).export_actor())
     r = rlif("experiment", "--set", f"operator.reference={bad}", "--run-dir", str(tmp_path / "d"))
     assert r.returncode == 1 and "rlif-reference" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("command", [["experiment", "--preset", "quick"], ["train", "--episodes", "1"]])
+def test_image_observations_are_refused_until_the_learner_takes_them(tmp_path, command):
+    r = rlif(*command, "--set", "vision.image_size=64", "--run-dir", str(tmp_path / "run"), timeout=120)
+    assert r.returncode == 2 and "vision.image_size=64" in r.stderr and "Nothing was written" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "run").exists()
