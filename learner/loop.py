@@ -10,7 +10,9 @@ Each control step of `run_episode`:
   expert label = labeler.label(obs, info)              (DAgger only: noise-free expert action; a
                                                          labeller with memory watches every step)
   writer.step(Step(...)); cell.apply(executed)          (learner.recording: the graph's recorder
-                                                         writes the same records)
+                                                         writes the same records; with a store
+                                                         that has cameras, each Step carries
+                                                         cell.images() of the state obs describes)
   if training and store.n_rows >= warmup_rows: train_step(agent, store, rng)   (learner.train_step)
 then `writer.end(EpisodeEnd(...))` commits the episode. One `update()` per control
 step = cfg.utd critic steps (see `learner.agent`). `n_rows` counts committed rows only, so the
@@ -47,6 +49,8 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
         if who is not None and hasattr(who, "reset"):
             who.reset()
     writer = None if store is None else EpisodeWriter(store, operator=operator_name, cell=cell_name)
+    cameras = bool(getattr(store, "images", None))  # the store keeps frames: take them with each step
+    frames = cell.images() if cameras else None
     takeovers = intervened = updates = 0
     was_intervening, metrics = False, {}
     terminated = truncated = False
@@ -71,9 +75,10 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
         intervened += int(intervening)
         was_intervening = intervening
         if writer is not None:
-            writer.step(Step(0, k, time.time(), obs, executed, policy_action, source), expert_action=label)
+            writer.step(Step(0, k, time.time(), obs, executed, policy_action, source, frames), expert_action=label)
         k += 1
         obs, terminated, truncated, info = cell.apply(executed)
+        frames = cell.images() if cameras else None
         if train and store.n_rows >= warmup:
             step_metrics = train_step(agent, store, rng)
             if step_metrics is not None:
@@ -83,7 +88,8 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
     if writer is not None:
         reason = ("success" if success else "force_abort" if info.get("aborted") else
                   "terminated" if terminated else "timeout")
-        done = writer.end(EpisodeEnd(0, k, reason, obs, takeovers, intervened), demo=demo_expert is not None)
+        done = writer.end(EpisodeEnd(0, k, reason, obs, takeovers, intervened, final_images=frames),
+                          demo=demo_expert is not None)
         if not done.committed:
             raise ValueError(f"run_episode: the episode was not stored: {done.why}")
     return {"success": success, "aborted": bool(info.get("aborted", False)), "steps": int(cell.step),

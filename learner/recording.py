@@ -50,7 +50,7 @@ class EpisodeWriter:
         if self.broken is not None:
             return False
         self.store.append(s.obs, s.action, s.policy_action, int(s.source), s.intervening,
-                          t=s.t, expert_action=expert_action)
+                          t=s.t, expert_action=expert_action, images=s.images)
         self.next_step += 1
         return True
 
@@ -67,8 +67,9 @@ class EpisodeWriter:
         else:
             try:
                 index = self.store.end_episode(terminal=e.terminal, success=e.success, truncated=e.truncated,
-                                               final_obs=e.final_obs, operator=self.operator, cell=self.cell,
-                                               aborted=e.aborted, demo=demo)
+                                               final_obs=e.final_obs, final_images=e.final_images,
+                                               operator=self.operator, cell=self.cell, aborted=e.aborted,
+                                               demo=demo)
             except ValueError as err:  # values the store refuses (non-finite): not committed
                 why = str(err)
             else:

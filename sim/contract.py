@@ -65,7 +65,8 @@ class Step:
 
     `obs` is the observation the step was decided on; `action` the executed action (zeros for a
     HOLD); `policy_action` what the policy proposed (NaN where it did not answer in time);
-    `t` the cell clock, s."""
+    `t` the cell clock, s; `images` the camera frames of the state `obs` describes ({camera:
+    uint8 H x W x 3}, `vision.*`; None without cameras; in process only so far)."""
 
     episode: int
     step: int
@@ -74,6 +75,7 @@ class Step:
     action: np.ndarray
     policy_action: np.ndarray
     source: Source
+    images: dict | None = None
 
     @property
     def intervening(self) -> bool:
@@ -94,6 +96,7 @@ class EpisodeEnd:
     intervention_steps: int = 0  # operator-driven steps
     holds: int = 0
     missed_deadlines: int = 0
+    final_images: dict | None = None  # camera frames of the state after the last step (like final_obs)
 
     def __post_init__(self):
         if self.reason not in END_REASONS:
