@@ -5,8 +5,8 @@ success / abort buttons become `request_success` / `request_abort`, device fault
 
 The device is read by `teleop`'s reader thread; a timer polls `HumanOperator.poll()` at
 `teleop.publish_hz` (never blocks); `teleop.heartbeat_hz` and `teleop.joy_hz` set the other
-rates. Parameter `device`: spacemouse | keyboard | fake (default: the config's `teleop.device`). A spacemouse that is missing at start is reported as a fault and
-opened as soon as it appears.
+rates. Parameter `device`: spacemouse | keyboard | fake (default: the config's `teleop.device`).
+A spacemouse that is missing at start is reported as a fault and opened as soon as it appears.
 """
 from __future__ import annotations
 
