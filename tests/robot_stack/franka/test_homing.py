@@ -109,7 +109,11 @@ def test_the_first_reset_homes_the_twins_joints(tmp_path, probe):
             joints.append(FT.unpack_joints(m)[0])
 
     probe.node.create_subscription(ft.joint_target.msg_type, ft.joint_target.name, on_target, 10)
-    probe.node.create_subscription(ft.joints.msg_type, ft.joints.name, on_joints, ft.joints.qos)
+    # every measured sample (best effort like the driver's, but a deep reader queue): the bridge
+    # calls the arm homed on its first sample within tolerance and moves on at once, so the few
+    # samples near home must not be overwritten while this probe's thread is busy
+    probe.node.create_subscription(ft.joints.msg_type, ft.joints.name, on_joints,
+                                   replace(ft.joints, depth=1000).qos)
     # subscribed before the bridge starts; its first reset waits for both joint-target readers
     g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"],
                              node_params={"franka_bridge": {"joint_subscribers": 2}})
