@@ -108,16 +108,18 @@ def test_the_first_reset_homes_the_twins_joints(tmp_path, probe):
         with lock:
             joints.append(FT.unpack_joints(m)[0])
 
-    probe.node.create_subscription(ft.joint_target.msg_type, ft.joint_target.name, on_target, 10)
     # every measured sample (best effort like the driver's, but a deep reader queue): the bridge
-    # calls the arm homed on its first sample within tolerance and moves on at once, so the few
-    # samples near home must not be overwritten while this probe's thread is busy
+    # calls the arm homed on its first sample within tolerance and moves on at once
     probe.node.create_subscription(ft.joints.msg_type, ft.joints.name, on_joints,
                                    replace(ft.joints, depth=1000).qos)
-    # subscribed before the bridge starts; its first reset waits for both joint-target readers
+    # The bridge's first reset waits for two joint-target readers, the twin's and this probe's;
+    # the probe's is created only once the twin's joint states reach the probe, so no sample of
+    # the homing can be lost to the twin -> probe discovery (seen: matched after the homing).
     g, cfg, run_dir = launch(tmp_path, ["twin_franka", "franka_bridge", "mux"],
                              node_params={"franka_bridge": {"joint_subscribers": 2}})
     try:
+        wait_for(lambda: joints, 60, what="the twin's joint states at the probe")
+        probe.node.create_subscription(ft.joint_target.msg_type, ft.joint_target.name, on_target, 10)
         wait_for(lambda: probe.events_of("episode_start"), 90, what="the first episode")
         first = wait_for(lambda: probe.obs_since(0), 20, what="its first observation")[0].obs
     finally:
