@@ -11,7 +11,8 @@ target, i.e. in `sample_spec`:
              for every visited state, whoever drove).
 Loss (cfg.bc_loss): "mse" = mean squared error of tanh(mean(s)) against the target, or
 "nll" = negative log-likelihood of the target under the tanh-Gaussian. One gradient step per
-minibatch (cfg.utd per update, the same gradient budget as SAC's critic).
+minibatch (cfg.utd per update, the same gradient budget as SAC's critic). With cameras the
+loss also trains the encoder (no critic here to train it), on randomly shifted frames.
 """
 from __future__ import annotations
 
@@ -29,8 +30,9 @@ class BCAgent(Agent):
     batch_keys = ("obs", "action")
 
     def _build(self) -> None:
-        self.actor = TanhGaussianActor(self.obs_dim, self.action_dim, self.cfg.hidden, self.obs_scale).to(self.device)
-        self.actor_opt = adam(self.actor.parameters(), self.cfg.lr)
+        self.actor = TanhGaussianActor(self.feature_dim, self.action_dim, self.cfg.hidden,
+                                       self.net_scale).to(self.device)
+        self.actor_opt = adam(self._trained_params(self.actor), self.cfg.lr)
 
     def optimizers(self):
         return {"actor": self.actor_opt}
@@ -42,7 +44,7 @@ class BCAgent(Agent):
 
     def _update_minibatches(self, mbs):
         for mb in mbs:
-            obs, target = mb["obs"], mb[self.target_key].clamp(-1.0, 1.0)
+            obs, target = self._features(mb, "obs"), mb[self.target_key].clamp(-1.0, 1.0)
             if self.cfg.bc_loss == "nll":
                 loss = -self.actor.log_prob(obs, target).mean()
             else:

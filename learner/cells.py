@@ -37,5 +37,8 @@ class OffsetObserved:
         obs, terminated, truncated, info = self.cell.apply(action)
         return self._aug(obs, info), terminated, truncated, info
 
+    def images(self):
+        return self.cell.images()
+
     def close(self) -> None:
         self.cell.close()

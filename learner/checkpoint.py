@@ -220,12 +220,23 @@ def load_policy(path: str | Path) -> Policy:
 def _policy_from_tensors(p: Path, tensors, meta) -> Policy:
     from learner.nets import TanhGaussianActor
 
+    from learner.encoder import ObsEncoder
+
     s = meta["structure"]
-    actor = TanhGaussianActor(s["obs_dim"], s["action_dim"], tuple(s["hidden"]))
-    pre = "module.actor."
+    v = s.get("vision")
     try:
-        actor.load_state_dict({k[len(pre):]: v for k, v in tensors.items() if k.startswith(pre)})
+        encoder = None if v is None else ObsEncoder(s["obs_dim"], v["cameras"], v["image_size"], v["channels"],
+                                                    v["features"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{p}: structure.vision malformed ({e})") from None
+    in_dim = s["obs_dim"] if encoder is None else encoder.out_dim
+    actor = TanhGaussianActor(in_dim, s["action_dim"], tuple(s["hidden"]))
+    try:
+        for prefix, module in (("module.actor.", actor), ("module.encoder.", encoder)):
+            if module is not None:
+                module.load_state_dict({k[len(prefix):]: t for k, t in tensors.items() if k.startswith(prefix)})
     except RuntimeError as e:
         raise CheckpointError(f"{p}: actor tensors do not fit ({e})") from None
     c = meta["counters"]
-    return Policy.from_bytes(encode_actor(actor, c["policy_version"], c["n_updates"], s["algo"]), name=str(p))
+    return Policy.from_bytes(encode_actor(actor, c["policy_version"], c["n_updates"], s["algo"], encoder),
+                             name=str(p))

@@ -48,7 +48,8 @@ def validate(p: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any], ag
         return CheckpointError(f"{p}: {problem}")
 
     want, have = agent.structure(), meta.get("structure", {})
-    diff = {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}
+    keys = [*want, *(k for k in ("vision",) if k in have and k not in want)]  # vision: only image agents have it
+    diff = {k: (have.get(k), want.get(k)) for k in keys if have.get(k) != want.get(k)}
     if diff:
         raise bad("does not match this agent: " + ", ".join(f"{k} saved {a!r} vs agent {b!r}"
                                                               for k, (a, b) in diff.items()))

@@ -55,6 +55,14 @@ class AgentConfig:
     obs_scale: tuple[float, ...] = _f((), "per-feature observation multipliers applied inside the networks "
                                           "(saved with the actor); () = the cell contract's sim.contract.OBS_SCALE "
                                           "for an 18-D observation (1 cm, 0.1 rad, 10 N ... -> 1), else ones")
+    encoder_channels: int = _f(32, "image observations: channels of each of the encoder's four 3x3 "
+                                   "convolutions (learner.encoder)", ge=1)
+    encoder_features: int = _f(50, "image observations: features per camera out of the encoder (DrQ: 50)", ge=1)
+    augment_pad: int = _f(4, "image observations: random-shift augmentation, px of padding (DrQ: 4 at 84 px); "
+                             "0 = off", ge=0)
+    encoder_weights: str = _f("", "image observations: a local safetensors file with one camera trunk's "
+                                  "weights to start from (names as learner.encoder.CameraTrunk); '' = random "
+                                  "init. Never downloaded")
     warmup_rows: int = _f(500, "no updates before the store holds this many rows", ge=0)
     compile: bool = _f(False, "torch.compile the SAC loss functions (~20 s once per process, cached on "
                               "disk; falls back to eager with a warning if it fails)")
@@ -76,6 +84,8 @@ class AgentConfig:
             raise ValueError("agent: batch_size must be >= 2 and utd >= 1")
         if self.metrics_every < 1:
             raise ValueError("agent.metrics_every must be >= 1")
+        if self.encoder_channels < 1 or self.encoder_features < 1 or self.augment_pad < 0:
+            raise ValueError("agent: encoder_channels and encoder_features must be >= 1, augment_pad >= 0")
         if any(h < 1 for h in self.hidden) or not self.hidden:
             raise ValueError("agent: hidden must be a non-empty list of positive sizes")
         if not 0 < self.lr < math.inf or not 0 < self.init_temperature < math.inf:

@@ -119,6 +119,11 @@ class Configs:
     operator: Any      # sim.config.OperatorConfig
     agent: AgentConfig
     replay: ReplayConfig
+    vision: Any = None  # sim.config.VisionConfig; image_size > 0: the learners see camera frames (--obs image)
+
+    @property
+    def sees_images(self) -> bool:
+        return self.vision is not None and self.vision.image_size > 0
 
 
 def cell_key(method: str, expert: str, seed: int) -> str:
@@ -139,9 +144,12 @@ def reference_digest(cfgs: Configs) -> str:
 
 def fingerprint(spec: Spec, cfgs: Configs, method: str, expert: str, seed: int) -> str:
     """Hash of everything that determines a cell's result (for resume)."""
+    c = dataclasses.asdict(cfgs)
+    if not cfgs.sees_images:  # state-only cells keep the fingerprints they had before images existed
+        c.pop("vision")
     d = {"spec": {k: v for k, v in dataclasses.asdict(spec).items() if k not in ("methods", "experts", "seeds",
                                                                                  "restrict")},
-         "cfgs": dataclasses.asdict(cfgs), "cell": [method, expert, seed], "reference": reference_digest(cfgs)}
+         "cfgs": c, "cell": [method, expert, seed], "reference": reference_digest(cfgs)}
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

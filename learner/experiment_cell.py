@@ -41,14 +41,23 @@ ALGO = {"rlif": "rlpd", "rlif-random": "rlpd", "hg-dagger": "hg-dagger", "dagger
         "hg-dagger+offset": "hg-dagger", "dagger+offset": "dagger"}
 
 
-def cell_factory(method: str) -> Callable[[Any], Any]:
-    """cell_cfg -> a twin cell, wrapped for the `+offset` controls."""
+def cell_factory(method: str, vision=None) -> Callable[[Any], Any]:
+    """cell_cfg -> a twin cell (rendering `vision`'s cameras when given), wrapped for the `+offset`
+    controls."""
     def make(cell_cfg):
         from sim.cell import TwinCell
+        from sim.config import VisionConfig
 
-        cell = TwinCell(cell_cfg, seed=0)
+        cell = TwinCell(cell_cfg, seed=0, vision=vision or VisionConfig())
         return OffsetObserved(cell) if method.endswith("+offset") else cell
     return make
+
+
+def observation_name(cfgs) -> str:
+    """What the learners see, as the report names it: `state` or `state + wrist 64 px`."""
+    if not cfgs.sees_images:
+        return "state"
+    return f"state + {' + '.join(cfgs.vision.cameras)} {cfgs.vision.image_size} px"
 
 
 def _write_actor(path: Path, blob: bytes) -> None:
@@ -64,7 +73,7 @@ def run_cell(spec, cfgs, method: str, expert: str, seed: int, store_dir: Path,
     from sim.contract import OBS_SCALE
 
     t0 = time.perf_counter()
-    make_cell = cell_factory(method)
+    make_cell = cell_factory(method, cfgs.vision if cfgs.sees_images else None)
     agent_cfg = replace(cfgs.agent, algo=ALGO[method], seed=cfgs.agent.seed + seed)
     if method.endswith("+offset"):
         agent_cfg = replace(agent_cfg, obs_scale=tuple(OBS_SCALE) + OFFSET_SCALE)
@@ -73,10 +82,13 @@ def run_cell(spec, cfgs, method: str, expert: str, seed: int, store_dir: Path,
     store_dir.mkdir(parents=True)
     cell = make_cell(cfgs.cell)
     eval_cell = make_cell(cfgs.cell)
+    size = cfgs.vision.image_size if cfgs.sees_images else 0
+    frames = {c: (size, size, 3) for c in cfgs.vision.cameras} if size else None  # the learner samples them
     store = ReplayStore.create(store_dir / "replay.zarr", cell.obs_labels, cell.action_labels, config=cfgs.replay,
-                               experiment=f"{method}-{expert}-s{seed}")
+                               images=frames, experiment=f"{method}-{expert}-s{seed}")
     try:
-        agent = make_agent(agent_cfg, cell.obs_dim, cell.action_dim, seed=agent_cfg.seed, replay=cfgs.replay)
+        agent = make_agent(agent_cfg, cell.obs_dim, cell.action_dim, seed=agent_cfg.seed, replay=cfgs.replay,
+                           vision=cfgs.vision if size else None)
         op_cfg = replace(cfgs.operator, expert=expert)
         ss = np.random.SeedSequence([7, seed]).spawn(2)
         demo = make_expert(op_cfg, cfgs.cell, seed=int(ss[0].generate_state(1)[0]))
@@ -146,6 +158,7 @@ def run_cell(spec, cfgs, method: str, expert: str, seed: int, store_dir: Path,
         final = final_eval(make_cell, agent, spec, cfgs, expert)
         windows = [p["intervention_rate"] for p in points[1:]]
         return {"method": method, "expert": expert, "seed": seed, "algo": agent_cfg.algo,
+                "observation": observation_name(cfgs),
                 "success": points[-1]["success"], "abort_rate": points[-1]["abort_rate"],
                 "intervention_rate": tot["op"] / max(tot["steps"], 1),
                 "intervention_rate_first": windows[0] if windows else float("nan"),

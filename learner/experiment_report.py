@@ -177,7 +177,8 @@ def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results:
              f"episodes. Final actor: {spec_d['held_out_episodes']} held-out episodes (deterministic; "
              f"{spec_d['sampled_episodes']} with sampled actions), {spec_d['shifted_episodes']} on the shifted cell, "
              f"{spec_d['deploy_episodes']} deployment episodes per operator. CIs: two-level bootstrap over seeds "
-             "and episodes.", ""]
+             "and episodes.", "", f"Observation of the learners: {observation(results)} (experts and operators act "
+             "on the state).", ""]
     lines += ["## Experts alone (same held-out seeds)", "", "| expert | held-out success [95 % CI] | shifted cell |",
               "|---|---|---|"]
     lines += [f"| {lv} | {_pct(d.get('held_out', float('nan')), d.get('held_out_lo'), d.get('held_out_hi'))} | "
@@ -195,13 +196,20 @@ def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results:
     return path
 
 
+def observation(results: list[dict]) -> str:
+    """What the cells' learners saw (cells written before images existed saw the state)."""
+    seen = sorted({r.get("observation", "state") for r in results}) or ["state"]
+    return " / ".join(seen)
+
+
 def summary_json(experts: dict[str, dict], results: list[dict]) -> dict:
     """The `--json` line: the experts alone and one entry per (method, expert) with its CIs."""
     ex = expert_rows(experts)
     keys = ("method", "expert", "seeds", "held_out", "held_out_lo", "held_out_hi", "held_out_sampled", "shifted",
             "deploy_human_rate", "deploy_human_rate_lo", "deploy_human_rate_hi", "deploy_value_rate",
             "intervention_rate", "intervention_rate_first", "intervention_rate_last", "wall_s")
-    return {"expert_success": {k: _clean(v.get("held_out", float("nan"))) for k, v in ex.items()},
+    return {"observation": observation(results),
+            "expert_success": {k: _clean(v.get("held_out", float("nan"))) for k, v in ex.items()},
             "methods": [{k: _clean(r[k]) for k in keys} for r in aggregate(results)],
             "cells": [{"method": r["method"], "expert": r["expert"], "seed": r["seed"],
                        "held_out": _clean(r["final"].get("held_out", {}).get("success", float("nan"))),

@@ -3,7 +3,8 @@ time, with the UTD ratio. The ROS nodes wrap the same objects; tests, `rlif expe
 `rlif eval` use this directly.
 
 Each control step of `run_episode`:
-  policy_action = agent.act(obs)                       (stochastic while training)
+  policy_action = agent.act(obs, images=frames)        (stochastic while training; frames only
+                                                         for an agent with cameras)
   intervening, op_action = operator.step(obs, info, policy_action, intent)   (if an operator is
                                                   given; intent = the deterministic action)
   executed = op_action if intervening else policy_action     (source HUMAN / POLICY)
@@ -49,8 +50,11 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
         if who is not None and hasattr(who, "reset"):
             who.reset()
     writer = None if store is None else EpisodeWriter(store, operator=operator_name, cell=cell_name)
-    cameras = bool(getattr(store, "images", None))  # the store keeps frames: take them with each step
+    sees = bool(getattr(agent, "cameras", ()))  # the policy reads frames (an agent or Policy with cameras)
+    keeps = bool(getattr(store, "images", None))  # the store keeps frames
+    cameras = sees or keeps  # take the frames each step
     frames = cell.images() if cameras else None
+    seen = frames if sees else None
     takeovers = intervened = updates = 0
     was_intervening, metrics = False, {}
     terminated = truncated = False
@@ -60,13 +64,13 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
             policy_action = np.asarray(demo_expert.act(obs, info), np.float32)
             intervening, executed, source = True, policy_action, Source.HUMAN
         else:
-            policy_action = np.asarray(agent.act(obs, deterministic=deterministic), np.float32)
+            policy_action = np.asarray(agent.act(obs, deterministic=deterministic, images=seen), np.float32)
             intervening, executed, source = False, policy_action, Source.POLICY
             if operator is not None:
                 intent = None
                 if getattr(operator, "wants_intent", False):  # the value judge looks at the mean action
-                    intent = policy_action if deterministic else np.asarray(agent.act(obs, deterministic=True),
-                                                                            np.float32)
+                    intent = policy_action if deterministic else np.asarray(
+                        agent.act(obs, deterministic=True, images=seen), np.float32)
                 intervening, op_action = operator.step(obs, info, policy_action, intent)
                 if intervening:
                     executed, source = np.asarray(op_action, np.float32), Source.HUMAN
@@ -75,10 +79,12 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
         intervened += int(intervening)
         was_intervening = intervening
         if writer is not None:
-            writer.step(Step(0, k, time.time(), obs, executed, policy_action, source, frames), expert_action=label)
+            writer.step(Step(0, k, time.time(), obs, executed, policy_action, source, frames if keeps else None),
+                        expert_action=label)
         k += 1
         obs, terminated, truncated, info = cell.apply(executed)
         frames = cell.images() if cameras else None
+        seen = frames if sees else None
         if train and store.n_rows >= warmup:
             step_metrics = train_step(agent, store, rng)
             if step_metrics is not None:
@@ -88,7 +94,7 @@ def run_episode(cell, agent, store=None, *, operator=None, labeler=None, demo_ex
     if writer is not None:
         reason = ("success" if success else "force_abort" if info.get("aborted") else
                   "terminated" if terminated else "timeout")
-        done = writer.end(EpisodeEnd(0, k, reason, obs, takeovers, intervened, final_images=frames),
+        done = writer.end(EpisodeEnd(0, k, reason, obs, takeovers, intervened, final_images=frames if keeps else None),
                           demo=demo_expert is not None)
         if not done.committed:
             raise ValueError(f"run_episode: the episode was not stored: {done.why}")

@@ -26,7 +26,7 @@ import torch
 from learner import safeio
 from learner.errors import CheckpointError
 from learner.nets import LOG_STD_MAX, LOG_STD_MIN
-from learner.policy import ACTOR_FORMAT, Policy
+from learner.policy import STATE_FORMAT, Policy
 
 REF_KIND = "rlif-reference"
 REF_FORMAT = 1
@@ -125,7 +125,7 @@ def load(path: str | Path | None = None, obs_dim: int = 18, action_dim: int = 6)
     if meta.get("format") != REF_FORMAT:
         raise ReferenceError(f"{path}: reference format {meta.get('format')!r}, this code reads {REF_FORMAT}; {FIX}")
     am = dict(meta.get("actor") or {})
-    if am.get("format") != ACTOR_FORMAT or (am.get("log_std_min"), am.get("log_std_max")) != (LOG_STD_MIN, LOG_STD_MAX):
+    if am.get("format") != STATE_FORMAT or (am.get("log_std_min"), am.get("log_std_max")) != (LOG_STD_MIN, LOG_STD_MAX):
         raise ReferenceError(f"{path}: actor metadata does not match this code; {FIX}")
     if (am.get("obs_dim"), am.get("action_dim")) != (obs_dim, action_dim):
         raise ReferenceError(f"{path}: reference is for obs_dim {am.get('obs_dim')} / action_dim "

@@ -10,6 +10,9 @@ step, as RLPD does:
   the critic weights detached (gradient flows to the action only).
 - temperature: alpha = exp(log_alpha); minimise alpha * (-log pi - target_entropy), target
   entropy -|A|/2 by default.
+With cameras (`learner.encoder`), the critic loss trains the shared encoder (its parameters are
+in the critic's optimizer) on randomly shifted frames of s and s' (s' under no gradient, as
+DrQ-v2), and the actor reads the encoder's output detached.
 Adam everywhere (cfg.lr), fused kernels where torch has them. Every loss passes the NaN guard
 before its optimizer step (`TrainingDiverged`).
 """
@@ -45,15 +48,15 @@ class SACAgent(Agent):
 
     def _build(self) -> None:
         cfg, dev = self.cfg, self.device
-        self.actor = TanhGaussianActor(self.obs_dim, self.action_dim, cfg.hidden, self.obs_scale).to(dev)
-        self.critic = EnsembleCritic(self.obs_dim + self.action_dim, cfg.hidden, cfg.n_critics,
-                                     cfg.layer_norm, self.obs_scale).to(dev)
+        self.actor = TanhGaussianActor(self.feature_dim, self.action_dim, cfg.hidden, self.net_scale).to(dev)
+        self.critic = EnsembleCritic(self.feature_dim + self.action_dim, cfg.hidden, cfg.n_critics,
+                                     cfg.layer_norm, self.net_scale).to(dev)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_alpha = torch.tensor(math.log(cfg.init_temperature), device=dev, requires_grad=True)
         self.target_entropy = (float(cfg.target_entropy) if cfg.target_entropy is not None
                                else -self.action_dim / 2.0)
         self.actor_opt = adam(self.actor.parameters(), cfg.lr)
-        self.critic_opt = adam(self.critic.parameters(), cfg.lr)
+        self.critic_opt = adam(self._trained_params(self.critic), cfg.lr)
         self.alpha_opt = adam([self.log_alpha], cfg.lr)
 
     def _cache_params(self) -> None:
@@ -67,7 +70,7 @@ class SACAgent(Agent):
             self._graphed = GraphedUpdate(self)
 
     def modules(self):
-        return {"actor": self.actor, "critic": self.critic, "critic_target": self.critic_target}
+        return self._with_encoder({"actor": self.actor, "critic": self.critic, "critic_target": self.critic_target})
 
     def optimizers(self):
         return {"actor": self.actor_opt, "critic": self.critic_opt, "alpha": self.alpha_opt}
@@ -96,7 +99,7 @@ class SACAgent(Agent):
         for mb in mbs:
             out.update(self._critic_step(mb))
             self.n_grad_steps += 1
-        out.update(self._actor_step(mbs[-1]["obs"]))
+        out.update(self._actor_step(self._features(mbs[-1], "obs", grad=False)))
         return out
 
     def _critic_step(self, mb: dict[str, torch.Tensor], guard: Guard | None = None) -> dict[str, torch.Tensor]:
@@ -106,10 +109,12 @@ class SACAgent(Agent):
         # Randomness is drawn here, outside the (optionally compiled) pure loss function.
         eps = torch.randn(len(mb["obs"]), self.action_dim, generator=self.gen, device=self.device)
         members = torch.randperm(cfg.n_critics, generator=self.gen, device=self.device)[: cfg.critic_subset]
+        obs = self._features(mb, "obs")
+        with torch.no_grad():
+            next_obs = self._features(mb, "next_obs")
         with self._autocast():
             loss, q_mean, target_mean = self._critic_loss(
-                mb["obs"], mb["action"], mb["next_obs"], mb["reward"].reshape(-1), mb["mask"].reshape(-1),
-                eps, members)
+                obs, mb["action"], next_obs, mb["reward"].reshape(-1), mb["mask"].reshape(-1), eps, members)
         (guard or self._host_guard)((self.critic_opt,), critic_loss=loss)
         self.critic_opt.zero_grad(set_to_none=True)
         loss.backward()

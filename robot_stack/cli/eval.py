@@ -70,18 +70,24 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{args.checkpoint}: no such file or folder", 2)
     saved = args.checkpoint / "config.yaml"
     if args.profile is None and saved.is_file():  # a run folder: evaluate on the cell it trained on
-        cfg = cfgmod.merge(cfgmod.load_saved(saved), cfgmod.parse_set(args.set)).validate().cell
+        run_cfg = cfgmod.merge(cfgmod.load_saved(saved), cfgmod.parse_set(args.set)).validate()
     else:
-        cfg = cfgmod.resolve(args.profile or "sim", args.set).cell
+        run_cfg = cfgmod.resolve(args.profile or "sim", args.set)
+    cfg = run_cfg.cell
     if cfg.kind != "twin":
         raise CliError(f"rlif eval runs on the twin; the profile has cell.kind={cfg.kind!r}", 2)
     try:
         policy = load_policy(_resolve(args.checkpoint))
     except CheckpointError as e:
         raise CliError(str(e)) from None
+    from dataclasses import replace
+
     from sim.cell import TwinCell
 
-    cell = TwinCell(cfg, seed=args.seed)
+    # an actor that sees frames gets its cameras rendered at its size (the profile's camera and
+    # light jitter); a state-only actor gets no rendering
+    vision = replace(run_cfg.vision, image_size=policy.image_size, cameras=policy.cameras or run_cfg.vision.cameras)
+    cell = TwinCell(cfg, seed=args.seed, vision=vision)
     try:
         if (policy.obs_dim, policy.action_dim) != (cell.obs_dim, cell.action_dim):
             raise CliError(f"{args.checkpoint}: actor has obs_dim {policy.obs_dim} / action_dim "

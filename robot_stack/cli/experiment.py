@@ -49,6 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report-only", action="store_true",
                    help="run nothing: write the report from the cells already finished in --run-dir (a partial "
                         "table of a grid still running)")
+    p.add_argument("--obs", choices=("state", "image"), default="state",
+                   help="what the learners see: state = the 18-D state vector; image = the state plus the wrist "
+                        "camera's frames (vision.image_size=64 unless --set says otherwise; the hole is visible). "
+                        "Experts and operators act on the state either way")
     p.add_argument("--profile", default="sim", help="launch profile for the cell/operator/agent config")
     add_set_arg(p, "wins over the preset")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -88,15 +92,20 @@ def run(args: argparse.Namespace) -> int:
     spec = _spec(args)
     if args.workers < 1:
         raise CliError(f"--workers {args.workers}: must be >= 1", 2)
-    cfg = cfgmod.resolve(args.profile, _preset_sets(args.preset) + list(args.set) + output_sets(args))
+    obs_sets = ["vision.image_size=64"] if args.obs == "image" else []
+    cfg = cfgmod.resolve(args.profile, _preset_sets(args.preset) + obs_sets + list(args.set) + output_sets(args))
     check_packages(cfg)  # the logger's package, before the run folder is written
-    check_supported(cfg)
+    if (args.obs == "image") != cfg.vision.enabled:
+        raise CliError(f"--obs {args.obs} but vision.image_size={cfg.vision.image_size}: --obs image needs a "
+                       "size > 0, --obs state needs 0. Nothing was written", 2)
+    check_supported(cfg, images=True)
     if cfg.cell.kind != "twin":
         raise CliError(f"rlif experiment runs on the twin; the profile has cell.kind={cfg.cell.kind!r}", 2)
     _check_reference(cfg)
-    run_dir = new_run_dir(args.run_dir, f"experiment-{args.preset}")
+    run_dir = new_run_dir(args.run_dir, f"experiment-{args.preset}" + ("-image" if args.obs == "image" else ""))
     cfgmod.save(cfg, run_dir / "config.yaml")
-    cfgs = Configs(cell=cfg.cell, operator=cfg.operator, agent=cfg.agent, replay=cfg.replay)
+    cfgs = Configs(cell=cfg.cell, operator=cfg.operator, agent=cfg.agent, replay=cfg.replay,
+                   vision=cfg.vision if cfg.vision.enabled else None)
     command = "rlif experiment " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["experiment"] else sys.argv[1:])
     cells = spec.cells()
     print(f"rlif experiment: {len(cells)} cells ({', '.join(spec.methods)} x {', '.join(spec.experts)} x seeds "

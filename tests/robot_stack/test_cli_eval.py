@@ -54,6 +54,18 @@ def test_eval_with_zeroed_sensors_names_them_and_rejects_unknown_ones(tmp_path):
     assert r.returncode == 2 and "'torque_z'" in r.stderr and "ee_x" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_eval_an_image_actor_renders_its_cameras_at_its_size(tmp_path):
+    from sim.config import VisionConfig
+
+    agent = make_agent(AgentConfig(hidden=(32, 32), n_critics=2, encoder_channels=8), len(OBS_LABELS),
+                       len(ACTION_LABELS["6d"]), 0, vision=VisionConfig(image_size=24))
+    (tmp_path / "actor.safetensors").write_bytes(agent.export_actor())
+    r = rlif("eval", str(tmp_path / "actor.safetensors"), "--episodes", "1", "--set", "cell.episode_steps=5",
+             "--zero-obs", "force", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1])["mean_steps"] <= 5
+
+
 def test_bench_learner_quick_json():
     r = rlif("bench", "learner", "--quick", "--json")
     assert r.returncode == 0, r.stderr

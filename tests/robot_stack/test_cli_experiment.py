@@ -95,8 +95,33 @@ def test_experiment_rejects_bad_input_clearly(tmp_path):
     assert r.returncode == 1 and "rlif-reference" in r.stderr and "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize("command", [["experiment", "--preset", "quick"], ["train", "--episodes", "1"]])
-def test_image_observations_are_refused_until_the_learner_takes_them(tmp_path, command):
-    r = rlif(*command, "--set", "vision.image_size=64", "--run-dir", str(tmp_path / "run"), timeout=120)
+def test_experiment_with_image_observations_runs_and_says_what_the_learners_saw(tmp_path, ref_file):
+    args = ["--methods", "rlif,bc", *TINY[2:], "--set", "vision.image_size=24", "--set", "agent.encoder_channels=8",
+            "--set", f"operator.reference={ref_file}", "--run-dir", str(tmp_path)]
+    r = rlif("experiment", "--obs", "image", *args, "--json")
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["observation"] == "state + wrist 24 px" and [m["method"] for m in out["methods"]] == ["rlif", "bc"]
+    assert "Observation of the learners: state + wrist 24 px" in (tmp_path / "report.md").read_text()
+    from learner.policy import Policy
+    actor = Policy.load(tmp_path / "actors" / "rlif-mid-s0.safetensors", 18, 6, cameras=("wrist",), image_size=24)
+    assert actor.meta["format"] == 3 and actor.n_updates > 0
+    # state-only cells of the same folder are other cells (their fingerprint leaves vision out)
+    k = args.index("vision.image_size=24")
+    r = rlif("experiment", *args[:k - 1], *args[k + 1:], "--report-only")  # the same settings, state only
+    assert r.returncode == 1 and "no finished cells" in r.stderr
+
+
+def test_obs_flag_and_vision_size_must_agree(tmp_path):
+    r = rlif("experiment", "--obs", "state", "--set", "vision.image_size=64", "--run-dir", str(tmp_path / "a"))
+    assert r.returncode == 2 and "--obs state but vision.image_size=64" in r.stderr and "Traceback" not in r.stderr
+    r = rlif("experiment", "--obs", "image", "--set", "vision.image_size=0", "--run-dir", str(tmp_path / "b"))
+    assert r.returncode == 2 and "--obs image" in r.stderr
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_image_observations_are_refused_by_the_graph_commands_until_it_carries_frames(tmp_path):
+    r = rlif("train", "--episodes", "1", "--set", "vision.image_size=64", "--run-dir", str(tmp_path / "run"),
+             timeout=120)
     assert r.returncode == 2 and "vision.image_size=64" in r.stderr and "Nothing was written" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "run").exists()
