@@ -13,20 +13,15 @@ teleop.publish_hz: 5 + 10 ms) and not included. Target (docs/architecture.md): <
 from __future__ import annotations
 
 import os
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
 from robot_stack import config as cfgmod
 from robot_stack import contract
-from robot_stack.bench_loop import _actor_weights
-from robot_stack.launcher import Launcher, NodeSpec
-from robot_stack.monitor import GraphMonitor
-from robot_stack.plan import set_observers
+from robot_stack.bench_loop import control_loop
+from robot_stack.launcher import NodeSpec
 from sim.contract import Source
 
 Key = tuple[int, int]
@@ -92,30 +87,19 @@ class Listener:
 def measure(rate_hz: float, seconds: float, progress: bool) -> dict:
     sets = [f"cell.control_hz={rate_hz}", "graph.accelerated=false", "cell.episode_steps=100000",
             "agent.hidden=[256, 256]", "teleop.device=fake"]
-    cfg = cfgmod.resolve("sim", sets)
-    labels = contract.action_labels(cfg.cell.action_space)
-    with tempfile.TemporaryDirectory(prefix="rlif-bench-takeover-") as d:
-        run_dir = Path(d)
-        cfgmod.save(cfg, run_dir / "config.yaml")
-        weights = _actor_weights(cfg, run_dir / "actor.safetensors")
-        nodes = [NodeSpec("actor", {"weights": str(weights), "deterministic": True}), NodeSpec("mux"),
-                 NodeSpec("teleop", {"device": "fake"}), NodeSpec("cell")]
-        set_observers(nodes, extra=1)  # this listener sees every observation
-        listener = Listener(labels)
-        monitor = GraphMonitor("rlif_bench_takeover_monitor")
-        launcher = Launcher(run_dir, nodes, out=(lambda s: print(s, file=sys.stderr)) if progress else (lambda s: None))
-        try:
-            launcher.start(monitor)
+    labels = contract.action_labels(cfgmod.resolve("sim", sets).cell.action_space)
+    listener = Listener(labels)
+    try:
+        with control_loop(sets, "rlif-bench-takeover", progress, extra_nodes=(NodeSpec("teleop", {"device": "fake"}),),
+                          listeners=1) as (_, monitor):  # the listener sees every observation
             deadline = time.monotonic() + 30.0
             while not listener.observed and time.monotonic() < deadline:
                 time.sleep(0.05)
             t_start = time.time()  # takeovers from the cell's first step on
             time.sleep(seconds)
             status, _ = monitor.snapshot()
-        finally:
-            launcher.stop()
-            monitor.close()
-            listener.close()
+    finally:
+        listener.close()
     with listener.lock:
         flags = [(t, f) for t, f in listener.flags if t >= t_start - 1.0]
         takeovers = [x for x in takeover_latencies(flags, listener.observed, listener.commands) if x["t"] >= t_start]

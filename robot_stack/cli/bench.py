@@ -25,7 +25,8 @@ TARGETS = {
     "train": ("robot_stack.bench_train", "env steps/s of the same learning in process and over the graph"),
 }
 WITH_SET = ("train",)  # targets that take the run config's --set overrides
-WITH_IMAGES = ("replay",)  # targets that can measure with camera frames
+WITH_IMAGES = {"replay": "also with a 64x64 wrist frame per row",
+               "loop": "also at 10 Hz with a 128x128 wrist frame in each observation and an image actor"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         if name in WITH_SET:
             add_set_arg(q, "profile sim, on both sides")
         if name in WITH_IMAGES:
-            q.add_argument("--images", action="store_true", help="also with a 64x64 wrist frame per row")
+            q.add_argument("--images", action="store_true", help=WITH_IMAGES[name])
         q.set_defaults(func=run, bench_module=module)
 
 
