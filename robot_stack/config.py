@@ -176,6 +176,19 @@ class FrankaConfig:
                               "between readings counts as a stall of the bridge, not of the robot)", ge=10, le=1000)
     startup_s: float = _f(5.0, "bridge: no robot state at all this long after start -> fault (then keep "
                                "waiting), s", gt=0)
+    # wrist / front cameras (vision.image_size > 0): the RealSense ROS driver's color streams
+    wrist_camera_topic: str = _f("/camera/camera/color/image_raw",
+                                 "the wrist camera's color image (sensor_msgs/Image): realsense-ros 4.x's default")
+    front_camera_topic: str = _f("/camera/front/color/image_raw",
+                                 "the front camera's color image: a second realsense-ros with camera_name:=front")
+    camera_encoding: Literal["rgb8", "bgr8"] = _f("rgb8", "the cameras' image encoding (realsense-ros publishes "
+                                                          "rgb8); a frame in another one is refused, named")
+    camera_resolution: tuple[int, int] = _f((0, 0), "every camera frame must be width x height pixels; (0, 0): "
+                                                    "any, the first frame of each camera fixes it for the run", ge=0)
+    camera_max_age_ms: float = _f(50.0, "a step whose newest camera frame arrived longer ago than this holds "
+                                        "(no tick) + a fault naming the camera, ms; <= graph.deadline_ms", gt=0)
+    camera_hz: float = _f(30.0, "twin_franka: rate of the simulated camera frames, Hz (a D405 streams 30)",
+                          gt=0, le=90)
 
     def validate(self) -> None:  # deadlines and speeds: NaN / inf would switch a limit off
         _check(_positive(self.stale_ms), "franka.stale_ms", "must be a finite number > 0")
@@ -192,6 +205,12 @@ class FrankaConfig:
         _check(abs(sum(v * v for v in q) - 1.0) < 1e-3, "franka.hole_pose",
                "the quaternion (last 4 values, qx qy qz qw) must have unit norm")
         _check(len(self.home_q) in (0, 7), "franka.home_q", "must be 7 joint angles (rad) or [] for no homing")
+        _check(_positive(self.camera_max_age_ms), "franka.camera_max_age_ms", "must be a finite number > 0")
+        _check(all(v >= 0 for v in self.camera_resolution) and (min(self.camera_resolution) > 0
+                                                                 or max(self.camera_resolution) == 0),
+               "franka.camera_resolution", "must be [width, height] in pixels, both > 0, or [0, 0] for any")
+        for key in ("wrist_camera_topic", "front_camera_topic"):
+            _check(getattr(self, key).startswith("/"), f"franka.{key}", "must be an absolute topic name (/...)")
 
 
 @dataclass(frozen=True)
@@ -228,6 +247,14 @@ class RunConfig:
                "else the mux takes a driving operator for a silent one")
         _check(self.franka.collision_force_n > self.cell.max_force_n, "franka.collision_force_n",
                f"must exceed cell.max_force_n ({self.cell.max_force_n} N): the cell's force abort before franka's reflex")
+        if self.cell.kind == "franka" and self.vision.enabled:  # the bridge's cameras
+            _check(self.franka.camera_max_age_ms <= self.graph.deadline_ms, "franka.camera_max_age_ms",
+                   f"must be <= graph.deadline_ms ({self.graph.deadline_ms} ms): a step never acts on a picture "
+                   "older than the clock waits for its command")
+            s = self.vision.image_size
+            _check(not self.franka.camera_resolution[0] or min(self.franka.camera_resolution) >= s,
+                   "franka.camera_resolution", f"both sides must be >= vision.image_size ({s}): frames are "
+                   "cropped and scaled down, never up")
         return self
 
 

@@ -33,6 +33,13 @@ What differs from the twin cell (decisions):
   recover`, the dashboard's Recover) runs the three recovery steps (`admin.recover`); on success
   it publishes `robot_recovered` and re-arms: the next reset starts from the MEASURED pose (as a
   first reset: it waits for the operator if the tip is outside the box), not from the old target.
+- **Cameras** (`vision.image_size` > 0; `franka.*_camera_topic`): sensor_msgs/Image from the
+  RealSense ROS driver on each camera's topic, each message one `FrankaCell.on_image` call (a
+  refused frame: one `fault` per kind of refusal, the last good frame kept). A tick whose
+  observation finds a camera without a frame younger than `franka.camera_max_age_ms` holds (no
+  tick, the controller keeps the target; one `fault` "stale camera" naming it per spell) and the
+  next tick tries again: nothing is recorded without its pictures. An episode's end is not held
+  for a camera (a dead camera must not keep an episode open).
 - **Homing** (`franka.home_q`): the reset lifts the tip, moves the joints home on the
   controller's `~/joint_target`, then does the Cartesian reset (`FrankaCell`).
 - **E-stop**: holds within one tick (as the twin) and also pauses a reset motion.
@@ -56,6 +63,7 @@ from learner.seeds import episode_seed
 from robot_stack import topics as T
 from robot_stack.franka import admin as A
 from robot_stack.franka import topics as FT
+from robot_stack.franka.camera_topics import CameraInputs
 from robot_stack.franka.cell import FrankaCell
 from robot_stack.logic.awake import AwakeClock
 from robot_stack.nodes.cell import CellNode
@@ -84,7 +92,9 @@ class FrankaDriver:
         self.listeners = {"target": int(n.param("target_subscribers", 0)),
                           "joint": int(n.param("joint_subscribers", 0))}
         fr = self.fr = n.cfg.franka
-        self.cell = FrankaCell(n.cfg.cell, fr, seed=episode_seed(n.cfg.train.seed, n.episode))
+        self.awake = AwakeClock(2.0 / self.fr.fast_hz)  # the state's receive times and the staleness check
+        self.cell = FrankaCell(n.cfg.cell, fr, seed=episode_seed(n.cfg.train.seed, n.episode), vision=n.cfg.vision,
+                               clock=self.awake.read)
         ft = FT.franka_topics(fr)
         n.counters.update(targets=0, dry_run_targets=0, joint_targets=0, stale_faults=0, force_aborts=0,
                           resets=0, fci_errors=0, recoveries=0, late_ticks=0)
@@ -98,8 +108,9 @@ class FrankaDriver:
         n.create_subscription(ft.pose.msg_type, ft.pose.name, self.on_pose, ft.pose.qos)
         n.create_subscription(ft.wrench.msg_type, ft.wrench.name, self.on_wrench, ft.wrench.qos)
         n.create_subscription(ft.joints.msg_type, ft.joints.name, self.on_joints, ft.joints.qos)
+        self.cameras = (CameraInputs(n, self.cell, fr, n.cfg.vision, self.awake.read)
+                        if self.cell.camera is not None else None)  # vision off: no camera subscription
         self._t0 = self._last_fast = time.monotonic()
-        self.awake = AwakeClock(2.0 / self.fr.fast_hz)  # the state's receive times and the staleness check
         self._no_state_reported = False
         self.last_pose_stamp = math.nan  # header stamp of the newest pose (s, the driver's clock)
         self.last_target: list[float] = []
@@ -111,7 +122,7 @@ class FrankaDriver:
         return {"reset_state": self.cell.reset_state, "reset_why": self.cell.reset_why,
                 "stale": self.stale_why or "", "estop": self.estopped, "dry_run": self.fr.dry_run,
                 "last_target_m_rad": self.last_target, "fci_error": self.fci_error or "",
-                "recovering": self.worker.busy == "recover"}
+                "recovering": self.worker.busy == "recover", **(self.cameras.status() if self.cameras else {})}
 
     # ------------------------------------------------------------ franka_ros2 state
     def on_pose(self, msg):
@@ -182,7 +193,7 @@ class FrankaDriver:
             self.pending_end = None
             n.finish_episode(reason)
             return False
-        return True
+        return self.cameras is None or self.cameras.tick_ok()  # a camera without a recent frame: hold
 
     def executed(self, source, action):
         if self.stale_why and source != Source.HOLD:

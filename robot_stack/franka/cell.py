@@ -21,12 +21,23 @@ Reset (between episodes), driven by `reset_tick(now, dt)` from a fast timer:
   done     -> the node starts the episode (`start_episode`)
 Every target leaves through `outbox`, every joint target through `joint_outbox` (the node
 publishes them, or only logs them in a dry run).
+
+Camera frames (`vision.image_size` > 0; `camera.CameraFrames`): the bridge feeds every image
+(`on_image`); each `observe()` (and so `apply`, `hold`) also takes the cameras' frames at that
+moment, and `images()` returns them: {camera: uint8 (S, S, 3)} of the state the latest observation
+describes, the contract of `TwinCell.images`. When a camera had no frame or only an old one at
+that moment, `images()` raises `camera.StaleFrames` naming it (`frames_stale()` says so without
+raising): the bridge holds that step (no tick), so no step is recorded without its pictures.
 """
 from __future__ import annotations
+
+import time
+from typing import Callable
 
 import numpy as np
 
 from robot_stack import contract
+from robot_stack.franka.camera import CameraFrames, StaleFrames
 from robot_stack.franka.core import FrankaCore
 from robot_stack.franka.homing import JointMotion
 from robot_stack.franka.reset import ResetMotion
@@ -35,8 +46,14 @@ MAX_RESET_DT_S = 0.05  # one reset_tick never moves the target by more than this
 
 
 class FrankaCell:
-    def __init__(self, cell_cfg, franka_cfg, seed: int = 0):
+    def __init__(self, cell_cfg, franka_cfg, seed: int = 0, vision=None,
+                 clock: Callable[[], float] = time.monotonic):
+        """`vision` (a `VisionConfig`; None or image_size 0: no cameras) with `clock`, the time (s)
+        the bridge stamps received images with (`on_image`'s t), read at each `observe()`."""
         self.core = FrankaCore(cell_cfg, franka_cfg, seed)
+        self.camera = camera_frames(franka_cfg, vision) if vision is not None and vision.enabled else None
+        self.clock = clock
+        self._images: dict | StaleFrames = StaleFrames((), "no observation yet")  # taken at the latest observe()
         self.fr = franka_cfg
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(cell_cfg.action_space)
@@ -68,9 +85,33 @@ class FrankaCell:
     def stale(self, now: float) -> str | None:
         return self.core.stale(now)
 
+    def on_image(self, camera: str, height: int, width: int, encoding: str, step: int, data, t: float,
+                 stamp: float = float("nan")) -> str | None:
+        """One image received at t (s, `clock`'s time): None if taken, else why it was refused."""
+        return self.camera.on_image(camera, height, width, encoding, step, data, t, stamp)
+
     # ---------------------------------------------------------------- episode steps
     def observe(self) -> np.ndarray:
+        """The state now; with cameras, their frames now too (`images()`)."""
+        if self.camera is not None:
+            try:
+                self._images = self.camera.frames(self.clock())
+            except StaleFrames as e:
+                self._images = e
         return self.core.observe()
+
+    def images(self) -> dict[str, np.ndarray]:
+        """{camera: uint8 (S, S, 3) RGB} of the state the latest observation describes (taken with
+        it); `StaleFrames` naming the camera when one had no frame, or only an old one, then."""
+        if self.camera is None:
+            raise ValueError("vision.image_size is 0: this cell has no image observations")
+        if isinstance(self._images, StaleFrames):
+            raise StaleFrames(self._images.cameras, str(self._images))
+        return {c: f.copy() for c, f in self._images.items()}
+
+    def frames_stale(self) -> StaleFrames | None:
+        """Why the latest observation has no frames (None: it has them, or there are no cameras)."""
+        return self._images if self.camera is not None and isinstance(self._images, StaleFrames) else None
 
     def info(self) -> dict:
         return self.core.info()
@@ -208,3 +249,10 @@ class FrankaCell:
         t = self.outbox[-1]
         self.outbox.clear()
         return t
+
+
+def camera_frames(fr, vision) -> CameraFrames:
+    """The cameras of `vision.cameras` with the `franka.*camera*` settings."""
+    topics = {c: getattr(fr, f"{c}_camera_topic") for c in vision.cameras}
+    return CameraFrames(vision.cameras, vision.image_size, fr.camera_max_age_ms / 1000.0, fr.camera_encoding,
+                        fr.camera_resolution, topics)

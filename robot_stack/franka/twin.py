@@ -19,12 +19,20 @@ the recovery steps are std_srvs/Trigger services (`~/error_recovery`, `~/activat
 `~/activate_controllers`, `~/list_controllers`); on activation the controller holds the measured
 pose. Each state period runs one period of physics (`TwinCell.hold` with control_hz = state_hz),
 so the twin runs in wall-clock time. `franka.hole_pose` must be the twin's nominal hole (checked).
+Cameras (`vision.image_size` > 0), as the RealSense ROS driver: sensor_msgs/Image rgb8 on each
+camera's `franka.*_camera_topic` at `franka.camera_hz`, rendered from the twin's state then (its
+`vision` camera rig), 4:3 like a D405's 640x480 but small to render fast (`CAMERA_HEIGHT_PX` rows,
+at least `vision.image_size`; `franka.camera_resolution` when set), so the bridge's crop and
+resize run as on the robot. Its centre square has the frame's vertical field of view: the twin's
+square `images()` at that size.
 
 Decisions: the twin's random true-hole offset is drawn once at start (`train.seed`) and kept; the
 twin never teleports the arm. Test hooks (parameters): `stop_after_s` / `stop_for_s` (the state
 stops S s after the first target, for D s); `push_n` (3 floats, N, world axes: a hand pressing the
 peg) for `push_for_s` s, from `push_after_s` after start, or from the moment `push_n` is set at
-run time (`/twin_franka/set_parameters`).
+run time (`/twin_franka/set_parameters`); `camera_on` (false: no camera frames, a dead camera; settable
+at run time); `camera_encoding` (publish frames in this encoding instead of `franka.camera_encoding`:
+a misconfigured driver).
 """
 from __future__ import annotations
 
@@ -35,15 +43,18 @@ from dataclasses import replace
 
 import mujoco
 import numpy as np
+from rclpy.qos import QoSProfile
 
 from robot_stack.franka import topics as FT
 from robot_stack.franka.admin import controllers_of
+from robot_stack.franka.camera_topics import camera_topics, pack_image
 from robot_stack.franka.controller_params import package_params
 from robot_stack.franka.geometry import FLIP, HoleFrame, mat_to_quat
 from robot_stack.franka.twin_admin import SERVICES, DriverEmulator
 from robot_stack.nodes.base import RlifNode
 from sim.rules import CellRules
 
+CAMERA_HEIGHT_PX = 120  # rows of the simulated camera frames (a D405 streams 480): small renders fast
 HOLE_MISMATCH_M = 0.001  # configured vs twin hole position difference warned about, m
 BOX_TOL_M, BOX_TOL_RAD = 1e-4, 1e-3  # the controller's tolerance on a target at the box edge
 
@@ -55,7 +66,7 @@ class TwinFrankaNode(RlifNode):
         from sim.cell import TwinCell
 
         fr, c = self.cfg.franka, self.cfg.cell
-        self.twin = TwinCell(replace(c, control_hz=fr.state_hz), seed=self.cfg.train.seed)
+        self.twin = TwinCell(replace(c, control_hz=fr.state_hz), seed=self.cfg.train.seed, vision=self.cfg.vision)
         p, R = self.twin.hole_frame
         self.frame = HoleFrame((*p, *mat_to_quat(R @ FLIP)))  # the pose `rlif teach` would read on the twin
         self.check_hole_pose(fr.hole_pose)
@@ -89,6 +100,16 @@ class TwinFrankaNode(RlifNode):
         self.add_on_set_parameters_callback(self.on_set_params)
         self._first_target_t: float | None = None
         self.create_timer(1.0 / fr.state_hz, self.on_tick)
+        self.camera_pubs = {c: self.create_publisher(spec.msg_type, spec.name, QoSProfile(depth=1))
+                            for c, spec in camera_topics(fr, self.cfg.vision).items()}  # the driver's default QoS
+        if self.camera_pubs:
+            s = self.cfg.vision.image_size
+            h = max(CAMERA_HEIGHT_PX, s)
+            self.camera_wh = fr.camera_resolution if fr.camera_resolution[0] else (round(4 * h / 3), h)
+            self.camera_encoding = str(self.param("camera_encoding", fr.camera_encoding))
+            self.camera_on = bool(self.param("camera_on", True))
+            self.counters.update(camera_frames=0)
+            self.create_timer(1.0 / fr.camera_hz, self.on_camera)
 
     def check_hole_pose(self, hole_pose) -> None:
         want = np.concatenate([self.frame.p, mat_to_quat(self.frame.R @ FLIP)])
@@ -180,6 +201,16 @@ class TwinFrankaNode(RlifNode):
         self.wrench_pub.publish(FT.pack_wrench(sign * f, sign * tq, now, "fr3_EE"))
         self.joints_pub.publish(FT.pack_joints(FT.JOINT_NAMES, q, dq, now))
 
+    def on_camera(self):
+        """One frame of each camera, of the twin's state now (none while `camera_on` is false)."""
+        if not self.camera_on:
+            return
+        now = time.time()
+        for camera, pub in self.camera_pubs.items():
+            rgb = self.twin.render(camera, *self.camera_wh)
+            pub.publish(pack_image(rgb, now, f"{camera}_camera_color_optical_frame", self.camera_encoding))
+            self.counters["camera_frames"] += 1
+
     def ee_wrench(self) -> tuple[np.ndarray, np.ndarray]:
         """Contact wrench ON the peg in the EE (stiffness frame) axes: force (N), torque about the tip (Nm)."""
         f_hole, tq_hole = self.twin.wrench()
@@ -201,6 +232,8 @@ class TwinFrankaNode(RlifNode):
                 self.push_n, self._push_from = v, time.monotonic()
             elif p.name == "push_for_s":
                 self.push_for_s = float(p.value)
+            elif p.name == "camera_on":
+                self.camera_on = bool(p.value)
         return SetParametersResult(successful=True)
 
     def joint_period(self) -> None:
