@@ -5,7 +5,11 @@ and use `pack_*` / `unpack_*` to go between messages and the small dataclasses b
 
 Every `*MultiArray` carries one `layout.dim` entry per value, whose `label` names it
 (`episode, step, ...` first), so receivers match by key, never by arrival order, and a message
-of the wrong length or labels is rejected with a `TopicError` saying what differs.
+of the wrong length or labels is rejected with a `TopicError` saying what differs. With cameras
+(`vision.image_size` > 0) the observation and the step topic's records also carry each camera's
+frame of the state their observation describes, one labelled block per camera after the values
+(`robot_stack/wire.py`; `cameras` = `wire.frame_shapes(cfg.vision)`): frames travel with the
+record that needs them, never on a topic of their own to be joined back by step key.
 
 QoS decisions: control-loop topics are RELIABLE + VOLATILE (an outside program with rclpy's
 default QoS can publish on them, e.g. `teleop/intervening` with `--operator none`); the control
@@ -43,12 +47,13 @@ from std_msgs.msg import Bool, Float64MultiArray, MultiArrayDimension, String, U
 
 from sim.contract import END_REASONS, EpisodeEnd, Source, Step
 from robot_stack.events import EventKind  # noqa: F401  (the vocabulary lives where no ROS is needed)
+from robot_stack import wire
+from robot_stack.wire import Shapes, TopicError
 
 NAMESPACE = "/rlif"
 
 
-class TopicError(ValueError):
-    """A message does not match its topic's contract (length, labels, values, JSON)."""
+frame_shapes = wire.frame_shapes  # {camera: (S, S, 3)} of the graph's vision config: the `cameras` argument below
 
 
 class StaleEvent(TopicError):
@@ -85,7 +90,7 @@ class TopicSpec:
 DATA_DEPTH = 1000  # ~10 s at 100 Hz: steps the recorder may fall behind without losing any
 
 OBSERVATION = TopicSpec(f"{NAMESPACE}/observation", Float64MultiArray, depth=DATA_DEPTH,
-                        doc="[episode, step, t, obs...] cell -> actor, recorder, supervisor")
+                        doc="[episode, step, t, obs..., image_<camera>...] cell -> actor, mux, supervisor")
 POLICY_ACTION = TopicSpec(f"{NAMESPACE}/policy_action", Float64MultiArray, depth=DATA_DEPTH,
                           doc="[episode, step, a...] actor -> mux")
 TELEOP_TWIST = TopicSpec(f"{NAMESPACE}/teleop/twist", TwistStamped,
@@ -97,9 +102,9 @@ COMMAND = TopicSpec(f"{NAMESPACE}/command", Float64MultiArray, depth=DATA_DEPTH,
                     doc="[episode, step, source, a..., policy.a...] source 0 policy, 1 human, 2 hold; "
                         "policy.a = the policy's proposal (NaN: none in time); mux -> clock")
 STEP = TopicSpec(f"{NAMESPACE}/step", Float64MultiArray, depth=DATA_DEPTH,
-                 doc="each executed step [episode, step, t, source, obs..., action.a..., policy.a...], then "
-                     "the episode's end [episode, steps, reason, ..., final.obs...]; clock -> recorder, video, "
-                     "supervisor")
+                 doc="each executed step [episode, step, t, source, obs..., action.a..., policy.a..., "
+                     "image_<camera>...], then the episode's end [episode, steps, reason, ..., final.obs..., "
+                     "image_<camera>...]; clock -> recorder, video, supervisor")
 EVENT_LIFESPAN_S = 10.0  # > any discovery delay seen here (a few s under load)
 PROCESS_START = time.time()  # events stamped before this (less the margin) are stale, s
 STALE_MARGIN_S = 0.25  # clock differences tolerated between machines, s
@@ -126,6 +131,7 @@ class Observation:
     step: int
     t: float  # s since the episode started (cell clock)
     obs: np.ndarray  # float32, labelled by the cell's obs_labels
+    images: dict | None = None  # {camera: uint8 (H, W, 3)} of the state obs describes; None without cameras
 
 
 @dataclass(frozen=True)
@@ -154,24 +160,12 @@ class Event:
 
 # ---------------------------------------------------------------- MultiArray helpers
 def _labelled(values: Sequence[float], labels: Sequence[str]) -> Float64MultiArray:
-    msg = Float64MultiArray()
-    msg.layout.dim = [MultiArrayDimension(label=lab, size=1, stride=1) for lab in labels]
-    msg.data = [float(v) for v in values]
-    return msg
+    return wire.pack(values, labels, "")
 
 
 def _check_labels(msg: Float64MultiArray, expected: Sequence[str], topic: TopicSpec) -> np.ndarray:
-    data = np.asarray(msg.data, dtype=np.float64)
-    labels = tuple(d.label for d in msg.layout.dim)
-    if len(data) != len(expected):
-        raise TopicError(f"{topic.name}: expected {len(expected)} values {list(expected)}, got {len(data)}")
-    if labels != tuple(expected):
-        diff = [(i, a, b) for i, (a, b) in enumerate(zip(labels, expected)) if a != b]
-        if len(labels) != len(expected):
-            raise TopicError(f"{topic.name}: expected {len(expected)} labels, got {len(labels)} {list(labels)}")
-        i, got, want = diff[0]
-        raise TopicError(f"{topic.name}: label {i} is {got!r}, expected {want!r} (labels {list(expected)})")
-    return data
+    """The values of a message that carries no frames (any frame block is refused)."""
+    return wire.unpack(msg, expected, topic.name)[0]
 
 
 def _key(data: np.ndarray, topic: TopicSpec) -> tuple[int, int]:
@@ -185,16 +179,18 @@ def observation_labels(obs_labels: Sequence[str]) -> tuple[str, ...]:
     return ("episode", "step", "t", *obs_labels)
 
 
-def pack_observation(o: Observation, obs_labels: Sequence[str]) -> Float64MultiArray:
+def pack_observation(o: Observation, obs_labels: Sequence[str], cameras: Shapes | None = None) -> Float64MultiArray:
+    """`cameras`: the graph's ({camera: (H, W, 3)}, `frame_shapes`): `o.images` must hold exactly those."""
     if len(o.obs) != len(obs_labels):
         raise TopicError(f"{OBSERVATION.name}: obs has {len(o.obs)} values for {len(obs_labels)} labels")
-    return _labelled([o.episode, o.step, o.t, *o.obs], observation_labels(obs_labels))
+    return wire.pack([o.episode, o.step, o.t, *o.obs], observation_labels(obs_labels), OBSERVATION.name,
+                     o.images, cameras)
 
 
-def unpack_observation(msg: Float64MultiArray, obs_labels: Sequence[str]) -> Observation:
-    data = _check_labels(msg, observation_labels(obs_labels), OBSERVATION)
+def unpack_observation(msg: Float64MultiArray, obs_labels: Sequence[str], cameras: Shapes | None = None) -> Observation:
+    data, frames = wire.unpack(msg, observation_labels(obs_labels), OBSERVATION.name, cameras)
     ep, st = _key(data, OBSERVATION)
-    return Observation(ep, st, float(data[2]), data[3:].astype(np.float32))
+    return Observation(ep, st, float(data[2]), data[3:].astype(np.float32), frames)
 
 
 def policy_action_labels(action_labels: Sequence[str]) -> tuple[str, ...]:
@@ -254,22 +250,28 @@ def end_labels(obs_labels: Sequence[str]) -> tuple[str, ...]:
     return ("episode", "steps", "reason", *END_COUNTS, *(f"final.{o}" for o in obs_labels))
 
 
-def pack_step(s: Step, obs_labels: Sequence[str], action_labels: Sequence[str]) -> Float64MultiArray:
+def pack_step(s: Step, obs_labels: Sequence[str], action_labels: Sequence[str],
+              cameras: Shapes | None = None) -> Float64MultiArray:
+    """`cameras` as for `pack_observation`: `s.images` must hold exactly the graph's cameras."""
     if len(s.obs) != len(obs_labels) or len(s.action) != len(action_labels):
         raise TopicError(f"{STEP.name}: a step needs {len(obs_labels)} obs and {len(action_labels)} action values")
-    return _labelled([s.episode, s.step, s.t, int(s.source), *s.obs, *s.action,
-                      *_nan_if_none(s.policy_action, len(action_labels))], step_labels(obs_labels, action_labels))
+    return wire.pack([s.episode, s.step, s.t, int(s.source), *s.obs, *s.action,
+                      *_nan_if_none(s.policy_action, len(action_labels))], step_labels(obs_labels, action_labels),
+                     STEP.name, s.images, cameras)
 
 
-def pack_episode_end(e: EpisodeEnd, obs_labels: Sequence[str]) -> Float64MultiArray:
-    return _labelled([e.episode, e.steps, END_REASONS.index(e.reason), *(getattr(e, k) for k in END_COUNTS),
-                      *e.final_obs], end_labels(obs_labels))
+def pack_episode_end(e: EpisodeEnd, obs_labels: Sequence[str], cameras: Shapes | None = None) -> Float64MultiArray:
+    """`cameras` as for `pack_observation`: `e.final_images` must hold exactly the graph's cameras."""
+    return wire.pack([e.episode, e.steps, END_REASONS.index(e.reason), *(getattr(e, k) for k in END_COUNTS),
+                      *e.final_obs], end_labels(obs_labels), STEP.name, e.final_images, cameras)
 
 
-def unpack_step(msg: Float64MultiArray, obs_labels: Sequence[str], action_labels: Sequence[str]) -> Step | EpisodeEnd:
-    """A `Step`, or the `EpisodeEnd` that follows an episode's last step (told apart by their labels)."""
+def unpack_step(msg: Float64MultiArray, obs_labels: Sequence[str], action_labels: Sequence[str],
+                cameras: Shapes | None = None) -> Step | EpisodeEnd:
+    """A `Step`, or the `EpisodeEnd` that follows an episode's last step (told apart by their labels);
+    with `cameras`, each carries the frames of its state (`images`, `final_images`)."""
     if len(msg.layout.dim) > 1 and msg.layout.dim[1].label == "steps":
-        data = _check_labels(msg, end_labels(obs_labels), STEP)
+        data, frames = wire.unpack(msg, end_labels(obs_labels), STEP.name, cameras)
         ep, steps = _key(data, STEP)
         code, counts = data[2], data[3:3 + len(END_COUNTS)]
         if not (np.isfinite(code) and code == int(code) and 0 <= code < len(END_REASONS)):
@@ -277,14 +279,14 @@ def unpack_step(msg: Float64MultiArray, obs_labels: Sequence[str], action_labels
         if not (np.isfinite(counts).all() and (counts >= 0).all() and (counts == np.round(counts)).all()):
             raise TopicError(f"{STEP.name}: {list(END_COUNTS)} must be non-negative integers, got {counts.tolist()}")
         return EpisodeEnd(ep, steps, END_REASONS[int(code)], data[3 + len(END_COUNTS):].astype(np.float32),
-                          *(int(c) for c in counts))
-    data = _check_labels(msg, step_labels(obs_labels, action_labels), STEP)
+                          *(int(c) for c in counts), final_images=frames)
+    data, frames = wire.unpack(msg, step_labels(obs_labels, action_labels), STEP.name, cameras)
     ep, st = _key(data, STEP)
     n_obs, n_act = len(obs_labels), len(action_labels)
     obs = data[4:4 + n_obs].astype(np.float32)
     action = data[4 + n_obs:4 + n_obs + n_act].astype(np.float32)
     return Step(ep, st, float(data[2]), obs, action, data[4 + n_obs + n_act:].astype(np.float32),
-                _source(data[3], STEP))
+                _source(data[3], STEP), frames)
 
 
 # ---------------------------------------------------------------- teleop

@@ -53,9 +53,10 @@ class EpisodeBook:
             return "timeout"
         return None
 
-    def finish(self, reason: str, final_obs) -> EpisodeEnd:
+    def finish(self, reason: str, final_obs, final_images: dict | None = None) -> EpisodeEnd:
         return EpisodeEnd(self.episode, self.steps, reason, np.asarray(final_obs, dtype=np.float32),
-                          self.interventions, self.intervention_steps, self.holds, self.missed_deadlines)
+                          self.interventions, self.intervention_steps, self.holds, self.missed_deadlines,
+                          final_images)
 
 
 def end_payload(end: EpisodeEnd) -> dict:

@@ -16,6 +16,11 @@ step, its `EpisodeEnd` on the same topic: the recorder stores exactly that (the 
   reaches it, never a busy machine.
 Events handled: estop (hold within one tick, no steps until estop_clear), request_success,
 request_abort. `t` is the cell clock: s of control time since this node started.
+Cameras (`vision.image_size` > 0): each observation and its step record carry `cell.images()`
+taken as the observation is published (the state it describes, as `learner.loop.run_episode`), the
+episode's end those of the final state. Frames the cell cannot give (ValueError: a stale camera)
+start no step (`logic.frames`: no tick, the arm keeps its target; one fault per outage, counted in
+`stale_frames`); an end whose final frames fail carries its last step's, with a fault.
 Parameters: start_episode (int), max_episodes (0 = no limit), learner_gate (bool),
 expect_obs_subscribers (int: steps start once that many nodes and the mux are matched),
 wait_recorder (bool: and once the recorder's heartbeat reports its inputs matched),
@@ -36,6 +41,7 @@ from sim.contract import Source, Step
 from robot_stack import contract
 from robot_stack import topics as T
 from robot_stack.logic.episode import EpisodeBook, end_payload
+from robot_stack.logic.frames import FrameSource
 from robot_stack.logic.pacing import LEARNER_STARVED, UtdGate
 from robot_stack.nodes.base import RlifNode
 from robot_stack.nodes.drivers import CellDriver, TwinDriver
@@ -58,6 +64,8 @@ class CellNode(RlifNode):
         self.halted = False
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
+        self.cameras = T.frame_shapes(self.cfg.vision)  # {} without vision: messages carry no frames
+        self.step_frames = None  # the frames of the current step's observation
         self.dt = 1.0 / self.cfg.cell.control_hz
         g = self.cfg.graph
         self.accelerated = g.accelerated
@@ -71,9 +79,10 @@ class CellNode(RlifNode):
         self.latencies_ms: list[float] = []
         self.times = {"apply_s": 0.0, "await_s": 0.0, "gate_wait_s": 0.0}
         self.gate_blocked_since: float | None = None
-        self.counters.update(steps=0, episodes=0, missed_deadlines=0, holds=0, malformed=0)
+        self.counters.update(steps=0, episodes=0, missed_deadlines=0, holds=0, malformed=0, stale_frames=0)
         self.driver = driver(self)
         self.cell = self.driver.cell
+        self.frames = FrameSource(lambda: self.cell.images(), self.cameras) if self.cameras else None
         # one deadline timer, re-armed per step (creating a timer per step costs, and rclpy's
         # EventsExecutor may run a timer twice when another timer is created)
         self.deadline_timer = self.create_timer(self.deadline_s, self.on_deadline)
@@ -113,7 +122,7 @@ class CellNode(RlifNode):
 
     def begin_episode(self, obs, **event_data):
         """The driver's cell is at the start of episode `self.episode`, observing `obs`."""
-        self.obs = obs
+        self.obs, self.step_frames = obs, None
         self.book.start(self.episode)
         self.publish_event(T.EventKind.EPISODE_START, episode=self.episode, **event_data)
 
@@ -122,8 +131,8 @@ class CellNode(RlifNode):
             self.finish_episode(reason)
 
     def finish_episode(self, reason: str):
-        end = self.book.finish(reason, self.obs)
-        self.step_pub.publish(T.pack_episode_end(end, self.obs_labels))
+        end = self.book.finish(reason, self.obs, self.final_frames() if self.frames else None)
+        self.step_pub.publish(T.pack_episode_end(end, self.obs_labels, self.cameras))
         self.publish_event(T.EventKind.EPISODE_END, **end_payload(end))
         self.counters["episodes"] += 1
         self.episode += 1
@@ -154,12 +163,16 @@ class CellNode(RlifNode):
                     or self.waiting_for):
                 return
             self.matched = True
+        frames = self.take_frames() if self.frames else None
+        if self.frames and frames is None:
+            return  # no tick until the cameras give frames again (take_frames reported it)
         self.phase = "await"
         self.key = (self.episode, self.book.steps)
         t = self.global_steps * self.dt
         self.step_t0 = time.monotonic()
-        self.step_obs, self.step_t = self.obs, t
-        self.obs_pub.publish(T.pack_observation(T.Observation(*self.key, t, self.obs), self.obs_labels))
+        self.step_obs, self.step_t, self.step_frames = self.obs, t, frames
+        self.obs_pub.publish(T.pack_observation(T.Observation(*self.key, t, self.obs, frames), self.obs_labels,
+                                                self.cameras))
         self.deadline_timer.reset()
 
     def on_deadline(self):
@@ -213,8 +226,9 @@ class CellNode(RlifNode):
             self.obs, term, trunc, info = self.cell.apply(executed)
         self.times["apply_s"] += time.monotonic() - t_applied
         nan = np.full(len(self.action_labels), np.nan, np.float32)
-        step = Step(*self.key, self.step_t, self.step_obs, executed, nan if policy is None else policy, source)
-        self.step_pub.publish(T.pack_step(step, self.obs_labels, self.action_labels))
+        step = Step(*self.key, self.step_t, self.step_obs, executed, nan if policy is None else policy, source,
+                    self.step_frames)
+        self.step_pub.publish(T.pack_step(step, self.obs_labels, self.action_labels, self.cameras))
         self.book.on_applied(source, missed)
         self.counters["steps"] += 1
         self.global_steps += 1
@@ -228,6 +242,26 @@ class CellNode(RlifNode):
         if self.accelerated:
             self.try_step()
         self.driver.after_apply()
+
+    def take_frames(self) -> dict | None:
+        """The frames for the observation about to be published, or None while they are unusable."""
+        why = self.frames.why
+        frames, news = self.frames.take()
+        self.counters["stale_frames"] = self.frames.failures
+        if news == "lost":
+            self.fault("camera frames unusable: no step until they are back", detail=self.frames.why,
+                       episode=self.episode)
+        elif news == "back":
+            self.get_logger().info(f"camera frames are back after: {why}")
+        return frames
+
+    def final_frames(self) -> dict:
+        frames, why = self.frames.final(self.step_frames)
+        self.counters["stale_frames"] = self.frames.failures
+        if why:
+            self.fault("final camera frames unusable: the episode's end carries its last step's", detail=why,
+                       episode=self.episode)
+        return frames
 
     def publish_camera(self):
         from robot_stack.supervisor.live import encode_jpeg

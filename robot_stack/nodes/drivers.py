@@ -50,8 +50,15 @@ class TwinDriver:
     def __init__(self, node: CellNode):
         from sim.cell import TwinCell
 
+        from sim.gl import RenderUnavailable
+
         self.node = node
-        self.cell = TwinCell(node.cfg.cell, seed=node.cfg.train.seed)
+        self.cell = TwinCell(node.cfg.cell, seed=node.cfg.train.seed, vision=node.cfg.vision)
+        if node.cfg.vision.enabled:
+            try:  # image observations need OpenGL: refuse to start without it, not at the first step
+                self.cell.images()
+            except RenderUnavailable as e:
+                raise SystemExit(f"{node.get_name()}: vision.image_size={node.cfg.vision.image_size}: {e}") from None
 
     def start_episode(self) -> None:
         n = self.node

@@ -43,7 +43,7 @@ class LearnerNode(RlifNode):
         self.ckpt_dir = self.run_dir / "checkpoints"
         a = self.cfg.agent
         self.agent = make_agent(a, len(contract.OBS_LABELS), len(contract.action_labels(self.cfg.cell.action_space)),
-                                seed=self.cfg.train.seed + a.seed)
+                                seed=self.cfg.train.seed + a.seed, vision=self.cfg.vision)  # cameras: an image actor
         self.updates = 0
         if resume and self.ckpt_dir.exists() and any(self.ckpt_dir.iterdir()):
             from learner.checkpoint import load_checkpoint

@@ -24,6 +24,7 @@ class SimOperatorNode(RlifNode):
 
         self._info = info_from_observation
         self.obs_labels = contract.OBS_LABELS
+        self.cameras = T.frame_shapes(self.cfg.vision)  # observations carry these frames (unused here)
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.axes = [T.TWIST_LABELS.index(a) for a in self.action_labels]
         self.op = make_operator(self.cfg.operator, self.cfg.cell, seed=self.cfg.train.seed + self.cfg.operator.seed)
@@ -56,7 +57,7 @@ class SimOperatorNode(RlifNode):
 
     def on_observation(self, msg):
         try:
-            o = T.unpack_observation(msg, self.obs_labels)
+            o = T.unpack_observation(msg, self.obs_labels, self.cameras)
         except T.TopicError as e:
             self.get_logger().warning(str(e))
             return

@@ -6,7 +6,9 @@ the one write path (the in-process loop uses it too): rows are appended to
 `run_dir/replay.zarr` and the episode is committed whole at its end, or discarded with a fault
 saying why (a recorder restarted mid-episode did not see its first steps). A crash loses at most
 the episode in flight: on restart the store drops its uncommitted tail and the clock continues
-at `store.n_episodes`. The clock's first step waits for this node's heartbeat to report
+at `store.n_episodes`. With cameras (`vision.image_size` > 0) the store has one image column per
+camera (`images={camera: (S, S, 3)}`) and each step's frames, and the end's final frames, are
+stored with it; a store made for other cameras is refused at start. The clock's first step waits for this node's heartbeat to report
 `inputs_matched`, so no first-episode step is lost to discovery.
 It also appends one row per episode to `run_dir/metrics.csv` (columns in `METRIC_COLUMNS`; the
 supervisor and `rlif train` read them) and, with `train.logger` set, logs the same episode's
@@ -32,13 +34,21 @@ METRIC_COLUMNS = ("episode", "success", "interventions", "intervention_rate", "l
 # autonomous = 1 when the operator never drove.
 
 
-def open_or_create_store(run_dir, action_space: str):
+def open_or_create_store(run_dir, action_space: str, cameras: dict | None = None):
+    """The run's store; `cameras` ({camera: (H, W, 3)}, `topics.frame_shapes`) must match an existing
+    one's image columns (SystemExit naming both otherwise: its rows could not hold this graph's steps)."""
     from learner.replay import ReplayStore
 
+    cameras = dict(cameras or {})
     path = run_dir / "replay.zarr"
     if path.exists():
-        return ReplayStore.open(path)
-    return ReplayStore.create(path, contract.OBS_LABELS, contract.action_labels(action_space))
+        store = ReplayStore.open(path)
+        if dict(store.images) != cameras:
+            store.close()
+            raise SystemExit(f"recorder: {path} holds frames {dict(store.images) or 'none'}, this run's cameras "
+                             f"(vision.*) give {cameras or 'none'}")
+        return store
+    return ReplayStore.create(path, contract.OBS_LABELS, contract.action_labels(action_space), images=cameras)
 
 
 class RecorderNode(RlifNode):
@@ -47,7 +57,8 @@ class RecorderNode(RlifNode):
         self.operator = str(self.param("operator", "sim"))
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
-        self.store = open_or_create_store(self.run_dir, self.cfg.cell.action_space)
+        self.cameras = T.frame_shapes(self.cfg.vision)  # {} without vision
+        self.store = open_or_create_store(self.run_dir, self.cfg.cell.action_space, self.cameras)
         self.writer = EpisodeWriter(self.store, operator=self.operator,
                                     cell=self.cfg.cell.kind if self.cfg.cell.kind != "twin" else "sim")
         self.learner = {"updates_per_s": 0.0, "updates": 0}
@@ -78,7 +89,7 @@ class RecorderNode(RlifNode):
         return self.step_sub.get_publisher_count() >= 1
 
     def on_step(self, msg):
-        m = self.unpack(T.unpack_step, msg, self.obs_labels, self.action_labels)
+        m = self.unpack(T.unpack_step, msg, self.obs_labels, self.action_labels, self.cameras)
         if m is None:
             return
         if isinstance(m, EpisodeEnd):

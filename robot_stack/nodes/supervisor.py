@@ -23,6 +23,7 @@ class SupervisorNode(RlifNode):
         sc = self.cfg.supervisor
         sc = dataclasses.replace(sc, port=int(self.param("port", sc.port)), host=str(self.param("host", sc.host)))
         self.obs_labels = contract.OBS_LABELS
+        self.cameras = T.frame_shapes(self.cfg.vision)  # observations and steps carry these frames (unused here)
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.sup = start_supervisor(self.run_dir, sc, publish_event=lambda kind, data: self.publish_event(kind, **data),
                                     window=self.cfg.train.window, node_dead_s=self.cfg.graph.node_dead_s,
@@ -47,7 +48,7 @@ class SupervisorNode(RlifNode):
 
     def on_observation(self, msg):
         try:
-            o = T.unpack_observation(msg, self.obs_labels)
+            o = T.unpack_observation(msg, self.obs_labels, self.cameras)
         except T.TopicError:
             return
         self.sup.state.on_observation(o.episode, o.step, o.t)
@@ -55,7 +56,7 @@ class SupervisorNode(RlifNode):
     def on_step(self, msg):
         """Who drove each executed step (the clock's `step`; an episode's end is not a step)."""
         try:
-            m = T.unpack_step(msg, self.obs_labels, self.action_labels)
+            m = T.unpack_step(msg, self.obs_labels, self.action_labels, self.cameras)
         except T.TopicError:
             return
         if isinstance(m, T.Step):

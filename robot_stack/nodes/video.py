@@ -38,6 +38,7 @@ class VideoNode(RlifNode):
         self.twin = self.cfg.cell.kind == "twin"
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.obs_labels = contract.OBS_LABELS
+        self.cameras = T.frame_shapes(self.cfg.vision)  # steps carry these frames (the replay renders its own)
         self.commands: dict[int, dict[int, tuple[int, np.ndarray]]] = {}
         self.frames: dict[int, list[tuple[float, bytes, int]]] = {}
         self.episode = -1
@@ -65,7 +66,7 @@ class VideoNode(RlifNode):
         return {"last_video": self.last_video}
 
     def on_step(self, msg):
-        m = self.unpack(T.unpack_step, msg, self.obs_labels, self.action_labels)
+        m = self.unpack(T.unpack_step, msg, self.obs_labels, self.action_labels, self.cameras)
         if m is None:
             return
         if isinstance(m, EpisodeEnd):

@@ -2,7 +2,8 @@
 
 `Probe` is a real rclpy participant (own context, spinning in a thread) that can act as the
 operator or the actor and records commands, observations, executed steps (the clock's `step`
-topic) and events with receive times.
+topic) and events with receive times. With `cameras` (`topics.frame_shapes`: the graph's vision)
+it reads the frames that observations and steps carry.
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from tests.helpers import wait_for
 
 
 class Probe:
-    def __init__(self, action_space: str = "6d", name: str = "test_probe"):
+    def __init__(self, action_space: str = "6d", name: str = "test_probe", cameras: dict | None = None):
         self.participant = Participant(name)
+        self.cameras = dict(cameras or {})
         self.node = self.participant.node
         self.action_labels = contract.action_labels(action_space)
         self.lock = threading.Lock()
@@ -85,12 +87,12 @@ class Probe:
             self.heartbeats.append((info["source_timestamp"] * 1e-9, d))
 
     def _step(self, msg):
-        m = T.unpack_step(msg, contract.OBS_LABELS, self.action_labels)
+        m = T.unpack_step(msg, contract.OBS_LABELS, self.action_labels, self.cameras)
         with self.lock:
             (self.ends if isinstance(m, EpisodeEnd) else self.steps).append((time.monotonic(), m))
 
     def _obs(self, msg, info):
-        o = T.unpack_observation(msg, contract.OBS_LABELS)
+        o = T.unpack_observation(msg, contract.OBS_LABELS, self.cameras)
         with self.lock:
             self.observations.append((time.monotonic(), o))
             self.obs_sent.append((info["source_timestamp"] * 1e-9, (o.episode, o.step)))
@@ -204,10 +206,11 @@ def write_run_config(run_dir: Path, sets: list[str], profile: str = "sim") -> cf
 
 
 def actor_weights_file(cfg: cfgmod.RunConfig, path: Path, seed: int = 0) -> Path:
-    """A policy file for the actor node (a fresh agent's actor: latency/wiring tests only)."""
+    """A policy file for the actor node (a fresh agent's actor, with the config's cameras when vision
+    is on: latency/wiring tests only)."""
     from learner.agents import make_agent
 
     agent = make_agent(cfg.agent, len(contract.OBS_LABELS), len(contract.action_labels(cfg.cell.action_space)),
-                       seed=seed)
+                       seed=seed, vision=cfg.vision)
     path.write_bytes(agent.export_actor())
     return path
