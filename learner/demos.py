@@ -18,8 +18,10 @@ from learner.replay import ReplayStore
 
 
 def seed_demos(store_path: Path, cell_cfg, operator_cfg, train_seed: int, n: int,
-               replay_cfg=None) -> dict[str, Any]:
-    """`n` expert episodes into a new store at `store_path`; returns counts of what was written."""
+               replay_cfg=None, vision=None) -> dict[str, Any]:
+    """`n` expert episodes into a new store at `store_path`; returns counts of what was written.
+    `vision` (image_size > 0): the store gets the cameras' columns and every step its frames,
+    as the graph's recorder will store them."""
     import numpy as np
 
     from learner.operators import make_expert
@@ -33,8 +35,13 @@ def seed_demos(store_path: Path, cell_cfg, operator_cfg, train_seed: int, n: int
         raise FileExistsError(f"{store_path} exists: demonstrations seed a new store only")
     expert_seed = int(np.random.SeedSequence([operator_cfg.seed, train_seed, 2]).generate_state(1)[0])
     expert = make_expert(operator_cfg, cell_cfg, seed=expert_seed)
-    cell = TwinCell(cell_cfg, seed=train_seed)
-    store = ReplayStore.create(store_path, OBS_LABELS, action_labels(cell_cfg.action_space), config=replay_cfg)
+    from sim.config import VisionConfig
+
+    vision = vision or VisionConfig()
+    size = vision.image_size
+    cell = TwinCell(cell_cfg, seed=train_seed, vision=vision)
+    store = ReplayStore.create(store_path, OBS_LABELS, action_labels(cell_cfg.action_space), config=replay_cfg,
+                               images={c: (size, size, 3) for c in vision.cameras} if size else None)
     steps = successes = 0
     try:
         for k in range(n):

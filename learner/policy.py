@@ -192,6 +192,12 @@ class Policy:
             u = mean + np.exp(log_std) * rng.standard_normal(mean.shape).astype(np.float32)
         return np.tanh(u).astype(np.float32)
 
+    def warm_up(self) -> None:
+        """One action on zeros (and black frames): torch builds its convolution kernels on the first
+        call (tens of ms), which a caller with a deadline takes here rather than on a control step."""
+        size = (self.image_size, self.image_size, 3)
+        self.act(np.zeros(self.obs_dim, np.float32), images={c: np.zeros(size, np.uint8) for c in self.cameras})
+
     def __repr__(self) -> str:
         seen = f", cameras={list(self.cameras)}@{self.image_size}px" if self.cameras else ""
         return (f"Policy(algo={self.algo}, obs_dim={self.obs_dim}, action_dim={self.action_dim}{seen}, "

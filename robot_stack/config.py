@@ -48,6 +48,9 @@ class GraphConfig:
     accelerated: bool = _f(False, "twin only: tick as soon as the step is applied (not wall clock)")
     teleop_timeout_ms: float = _f(100.0, "teleop silent this long while intervening -> hold + fault", gt=0)
     heartbeat_hz: float = _f(2.0, "status heartbeat rate of every node, Hz", gt=0)
+    actor_threads: int = _f(1, "torch CPU threads of the actor's inference (its whole process): one keeps an "
+                               "image policy's convolutions from spinning OpenMP threads against the cell's "
+                               "rendering and the learner on a small machine; 0 = torch's default (all cores)", ge=0)
     node_dead_s: float = _f(5.0, "launcher: a node with no heartbeat this long is reported unhealthy", gt=0)
     accelerated_wait_s: float = _f(5.0, "accelerated twin: the clock waits this long for a step's command and the "
                                    "mux half of it for the simulated operator (sim time stops meanwhile), s", gt=0)

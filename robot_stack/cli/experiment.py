@@ -17,7 +17,7 @@ from dataclasses import asdict
 from robot_stack import config as cfgmod
 from robot_stack.cli.common import (CliError, add_json_arg, add_run_dir_arg, add_set_arg, emit_json, new_run_dir,
                                      print_table)
-from robot_stack.cli.outputs import add_logger_arg, check_packages, check_supported, output_sets
+from robot_stack.cli.outputs import add_logger_arg, check_packages, output_sets
 
 
 def _csv(kind):
@@ -98,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
     if (args.obs == "image") != cfg.vision.enabled:
         raise CliError(f"--obs {args.obs} but vision.image_size={cfg.vision.image_size}: --obs image needs a "
                        "size > 0, --obs state needs 0. Nothing was written", 2)
-    check_supported(cfg, images=True)
     if cfg.cell.kind != "twin":
         raise CliError(f"rlif experiment runs on the twin; the profile has cell.kind={cfg.cell.kind!r}", 2)
     _check_reference(cfg)

@@ -55,15 +55,6 @@ def check_packages(cfg: cfgmod.RunConfig) -> None:
         raise CliError(f"{e}; nothing was written") from None
 
 
-def check_supported(cfg: cfgmod.RunConfig, images: bool = False) -> None:
-    """Refuse what the config asks for that this command cannot do yet, before anything is written.
-    `images`: the command runs image observations (`rlif experiment` in process)."""
-    if cfg.vision.enabled and not images:
-        raise CliError(f"vision.image_size={cfg.vision.image_size}: image observations run in process "
-                       "(`rlif experiment --obs image`), the graph does not carry camera frames yet; set "
-                       "vision.image_size=0. Nothing was written", 2)
-
-
 def preflight(profile: str, sets: list[str], run_dir: Path | None, resume: bool) -> None:
     """Resolve the config as the run will (nothing written) and check its optional packages."""
     if resume:
@@ -77,4 +68,3 @@ def preflight(profile: str, sets: list[str], run_dir: Path | None, resume: bool)
     else:
         cfg = cfgmod.resolve(profile, sets)
     check_packages(cfg)
-    check_supported(cfg)

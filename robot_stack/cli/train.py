@@ -121,7 +121,7 @@ def _seed_demos(cfg, run_dir, operator: str) -> None:
     from learner.demos import seed_demos
 
     d = seed_demos(run_dir / "replay.zarr", cfg.cell, cfg.operator, cfg.train.seed, cfg.train.demo_episodes,
-                   cfg.replay)
+                   cfg.replay, cfg.vision)
     print(f"rlif train: {d['episodes']} demonstrations by the operator's expert ({d['expert']}): {d['steps']} steps, "
           f"{d['successes']} successful", file=sys.stderr)
 

@@ -45,6 +45,10 @@ class ActorNode(RlifNode):
         self.version = -1
         self.rng = np.random.default_rng(stream_seed(self.cfg.train.seed, "exploration"))
         self.counters.update(actions=0, weights_loaded=0, weights_rejected=0, malformed=0, frames=0)
+        if self.cfg.graph.actor_threads > 0:
+            import torch
+
+            torch.set_num_threads(self.cfg.graph.actor_threads)
         if weights:
             self.load(Path(weights).read_bytes(), origin=weights)
         self.pub = self.create_publisher(T.POLICY_ACTION.msg_type, T.POLICY_ACTION.name, T.POLICY_ACTION.qos)
@@ -76,6 +80,7 @@ class ActorNode(RlifNode):
             self.counters["weights_rejected"] += 1
             self.fault("policy weights rejected; keeping the last good ones", origin=origin, detail=str(e))
             return
+        policy.warm_up()  # the first call builds the convolution kernels: not on a control step
         self.policy, self.version = policy, int(getattr(policy, "version", self.version + 1))
         self.counters["weights_loaded"] += 1
         self.publish_event(T.EventKind.WEIGHTS_LOADED, version=self.version, origin=origin)

@@ -120,8 +120,21 @@ def test_obs_flag_and_vision_size_must_agree(tmp_path):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
-def test_image_observations_are_refused_by_the_graph_commands_until_it_carries_frames(tmp_path):
-    r = rlif("train", "--episodes", "1", "--set", "vision.image_size=64", "--run-dir", str(tmp_path / "run"),
-             timeout=120)
-    assert r.returncode == 2 and "vision.image_size=64" in r.stderr and "Nothing was written" in r.stderr, r.stderr
-    assert "Traceback" not in r.stderr and not (tmp_path / "run").exists()
+@pytest.mark.graph
+def test_train_with_image_observations_stores_frames_and_trains_an_image_actor(tmp_path):
+    run = tmp_path / "run"
+    r = rlif("train", "--episodes", "2", "--set", "vision.image_size=24", "--set", "agent.encoder_channels=8",
+             "--set", "cell.episode_steps=20", "--set", "train.demo_episodes=1", "--set", "agent.warmup_rows=15",
+             "--set", "agent.hidden=[32, 32]", "--set", "agent.batch_size=16", "--run-dir", str(run), "--json",
+             timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["episodes"] == 2 and out["learner_updates"] >= 1, out
+    from learner.policy import Policy
+    from learner.replay import ReplayStore
+    with ReplayStore.open(run / "replay.zarr", readonly=True) as store:  # the demos and the graph's episodes
+        assert store.images == {"wrist": (24, 24, 3)} and store.n_episodes == 3
+        frames = store.column("image_wrist")
+        assert len(frames) == store.n_rows and len({f.tobytes() for f in frames}) > 1
+    actor = Policy.load(run / "checkpoints" / "actor.safetensors", 18, 6, cameras=("wrist",), image_size=24)
+    assert actor.n_updates >= 1
