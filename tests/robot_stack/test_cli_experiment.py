@@ -123,7 +123,7 @@ def test_obs_flag_and_vision_size_must_agree(tmp_path):
 @pytest.mark.graph
 def test_train_with_image_observations_stores_frames_and_trains_an_image_actor(tmp_path):
     run = tmp_path / "run"
-    r = rlif("train", "--episodes", "2", "--set", "vision.image_size=24", "--set", "agent.encoder_channels=8",
+    r = rlif("train", "--profile", "sim-vision", "--episodes", "2", "--set", "vision.image_size=24", "--set", "agent.encoder_channels=8",
              "--set", "cell.episode_steps=20", "--set", "train.demo_episodes=1", "--set", "agent.warmup_rows=15",
              "--set", "agent.hidden=[32, 32]", "--set", "agent.batch_size=16", "--run-dir", str(run), "--json",
              timeout=300)
