@@ -46,20 +46,23 @@ def episode_columns(images: dict[str, tuple[int, int, int]]) -> dict:
     return {FINAL_PREFIX + cam: ("uint8", shape) for cam, shape in images.items()}
 
 
-def check_frames(images: dict[str, tuple[int, int, int]], frames: Mapping[str, Any] | None,
-                 what: str) -> dict[str, np.ndarray] | None:
-    """The frames of one step as uint8 arrays, or a ValueError naming the mismatch (nothing stored)."""
+def check_frames(images: Mapping[str, tuple[int, int, int]], frames: Mapping[str, Any] | None,
+                 what: str, no_cameras: str = "this store has no image columns") -> dict[str, np.ndarray] | None:
+    """The frames of one step ({camera: uint8 (H, W, C)}, in `images` order), or a ValueError naming
+    the mismatch (nothing stored or sent); None where there are no cameras and no frames. The one
+    check of a step's frames: the store, the graph's messages (`robot_stack.wire`) and the cell
+    node's frame source use it."""
     if not images:
         if frames:
-            raise ValueError(f"{what}: frames {sorted(frames)} given, but this store has no image columns")
+            raise ValueError(f"{what}: frames {sorted(frames)} given, but {no_cameras}")
         return None
     if frames is None or set(frames) != set(images):
-        raise ValueError(f"{what}: frames of cameras {sorted(images)} needed, got "
-                         f"{sorted(frames) if frames is not None else None}")
+        raise ValueError(f"{what}: frames of cameras {list(images)} needed, got "
+                         f"{sorted(frames) if frames is not None else 'none'}")
     out = {}
     for cam, shape in images.items():
         f = np.asarray(frames[cam])
         if f.dtype != np.uint8 or f.shape != shape:
-            raise ValueError(f"{what}: camera {cam!r} frame is {f.dtype} {f.shape}, the store holds uint8 {shape}")
+            raise ValueError(f"{what}: camera {cam!r} frame is {f.dtype} {f.shape}, expected uint8 {tuple(shape)}")
         out[cam] = f
     return out

@@ -27,6 +27,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
+from learner.replay_images import check_frames as check_step_frames
+
 IMAGE_PREFIX = "image_"  # a camera block's label: image_<camera>
 Shapes = Mapping[str, tuple[int, int, int]]  # {camera: (height, width, 3)}, in block order
 
@@ -45,23 +47,14 @@ def frame_shapes(vision) -> dict[str, tuple[int, int, int]]:
 
 def check_frames(frames, cameras: Shapes | None, topic: str) -> list[np.ndarray]:
     """`frames` ({camera: uint8 (H, W, 3)}) in `cameras` order, or `TopicError` naming the mismatch
-    (a camera missing or extra, a frame of another dtype or shape; frames without cameras)."""
-    cameras = cameras or {}
-    if not cameras:
-        if frames:
-            raise TopicError(f"{topic}: frames of {sorted(frames)} given, but this graph has no cameras "
-                             "(vision.image_size 0)")
-        return []
-    if frames is None or set(frames) != set(cameras):
-        raise TopicError(f"{topic}: frames of cameras {list(cameras)} needed, got "
-                         f"{sorted(frames) if frames is not None else 'none'}")
-    out = []
-    for cam, shape in cameras.items():
-        f = np.asarray(frames[cam])
-        if f.dtype != np.uint8 or f.shape != tuple(shape):
-            raise TopicError(f"{topic}: camera {cam!r} frame is {f.dtype} {f.shape}, expected uint8 {tuple(shape)}")
-        out.append(f)
-    return out
+    (a camera missing or extra, a frame of another dtype or shape; frames without cameras): the
+    store's check (`learner.replay_images.check_frames`), raised as the topic's error."""
+    try:
+        checked = check_step_frames(dict(cameras or {}), frames, topic,
+                                    no_cameras="this graph has no cameras (vision.image_size 0)")
+    except ValueError as e:
+        raise TopicError(str(e)) from None
+    return [checked[cam] for cam in cameras] if checked else []
 
 
 def pack(values: Sequence[float], labels: Sequence[str], topic: str, frames=None,
