@@ -27,16 +27,27 @@ from sim.contract import Source
 Key = tuple[int, int]
 
 
+def takeover_spans(flags: list[tuple[float, bool]]) -> list[tuple[float, float | None]]:
+    """(takeover, release) times in `flags` ((time s, intervening), any order): a True flag after a
+    False one, then the next False (None while the takeover lasts)."""
+    flags = sorted(flags)
+    out: list[tuple[float, float | None]] = []
+    for (_, before), (t, on) in zip(flags, flags[1:]):
+        if on and not before:
+            out.append((t, None))
+        elif not on and before and out and out[-1][1] is None:
+            out[-1] = (out[-1][0], t)
+    return out
+
+
 def takeover_latencies(flags: list[tuple[float, bool]], observed: list[tuple[float, Key]],
                        commands: list[tuple[float, Key, Source]]) -> list[dict]:
     """One {t, ticks, ms} per takeover in `flags` (source time s, intervening), given when each
     step's observation and command were sent; takeovers with no operator command yet are left out."""
-    flags, commands = sorted(flags), sorted(commands, key=lambda c: c[0])
+    commands = sorted(commands, key=lambda c: c[0])
     obs_t = {k: t for t, k in observed}
     out = []
-    for (_, before), (t_on, on) in zip(flags, flags[1:]):
-        if not on or before:
-            continue
+    for t_on, _ in takeover_spans(flags):
         human = next(((t, k) for t, k, s in commands if t > t_on and s == Source.HUMAN), None)
         if human is None or human[1] not in obs_t:
             continue

@@ -137,15 +137,11 @@ class Probe:
     def takeovers_sent(self, since: float) -> list[tuple[float, float | None]]:
         """(takeover, release) as the operator sent them after `since` (wall clock s; release None
         while the takeover lasts): a True flag after a False one, then the next False."""
+        from robot_stack.bench_takeover import takeover_spans
+
         with self.lock:
-            flags = sorted((t, f) for t, f in self.flags_sent if t >= since)
-        out: list[tuple[float, float | None]] = []
-        for (_, before), (t, f) in zip(flags, flags[1:]):
-            if f and not before:
-                out.append((t, None))
-            elif not f and before and out and out[-1][1] is None:
-                out[-1] = (out[-1][0], t)
-        return out
+            flags = [(t, f) for t, f in self.flags_sent if t >= since]
+        return takeover_spans(flags)
 
     def said(self, node: str, field: str, value, t0: float, t1: float = float("inf")) -> float | None:
         """When (source timestamp, wall clock s) `node`'s heartbeat first said `field` == `value`

@@ -40,3 +40,11 @@ def test_each_takeover_counts_once_and_unanswered_ones_are_left_out():
     flags = [(0.0, False), (0.05, True), (0.15, True), (0.25, False), (0.45, True)]  # the last: no answer yet
     xs = takeover_latencies(flags, observed, commands)
     assert [x["t"] for x in xs] == [0.05] and xs[0]["ticks"] == 1
+
+
+def test_takeover_spans_pair_each_takeover_with_its_release_whatever_the_arrival_order():
+    from robot_stack.bench_takeover import takeover_spans
+
+    flags = [(0.3, False), (0.0, False), (0.1, True), (0.2, True), (0.5, True), (0.4, False)]
+    assert takeover_spans(flags) == [(0.1, 0.3), (0.5, None)]  # heartbeats and repeated releases ignored
+    assert takeover_spans([(0.0, True), (0.1, True)]) == []  # no False before it: not a takeover seen starting
