@@ -111,6 +111,9 @@ def spec_from_preset(name: str, **overrides: Any) -> Spec:
     return Spec(**{k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()}).validate()
 
 
+IMAGE_AGENT_FIELDS = ("encoder_channels", "encoder_features", "augment_pad", "encoder_weights")
+
+
 @dataclass(frozen=True)
 class Configs:
     """The component configs an experiment runs with (resolved by the CLI, --set applied)."""
@@ -147,6 +150,8 @@ def fingerprint(spec: Spec, cfgs: Configs, method: str, expert: str, seed: int) 
     c = dataclasses.asdict(cfgs)
     if not cfgs.sees_images:  # state-only cells keep the fingerprints they had before images existed
         c.pop("vision")
+        for k in IMAGE_AGENT_FIELDS:  # settings that change nothing without frames
+            c["agent"].pop(k)
     d = {"spec": {k: v for k, v in dataclasses.asdict(spec).items() if k not in ("methods", "experts", "seeds",
                                                                                  "restrict")},
          "cfgs": c, "cell": [method, expert, seed], "reference": reference_digest(cfgs)}

@@ -150,3 +150,26 @@ def test_spec_validation_names_the_bad_value():
                 restrict=(("low", ("rlif", "bc"), (0,)),)).cells()
     assert grid == [("rlif", "low", 0), ("bc", "low", 0), ("rlif", "mid", 0), ("bc", "mid", 0),
                     ("dagger+offset", "mid", 0), ("rlif", "mid", 1), ("bc", "mid", 1), ("dagger+offset", "mid", 1)]
+
+
+def test_images_change_a_cells_fingerprint_and_state_only_cells_keep_theirs(ref_path):
+    from learner.experiment import fingerprint
+    from sim.config import VisionConfig
+
+    cfgs, spec = _cfgs(ref_path), Spec()
+    plain = fingerprint(spec, cfgs, "rlif", "mid", 0)
+    assert fingerprint(spec, replace(cfgs, vision=VisionConfig()), "rlif", "mid", 0) == plain  # image_size 0
+    seeing = fingerprint(spec, replace(cfgs, vision=VisionConfig(image_size=64)), "rlif", "mid", 0)
+    assert seeing != plain
+    assert fingerprint(spec, replace(cfgs, vision=VisionConfig(image_size=32)), "rlif", "mid", 0) != seeing
+    # the state-only fingerprint is the hash of exactly what it hashed before images existed
+    # (the encoder's settings change nothing without frames)
+    assert fingerprint(spec, replace(cfgs, agent=replace(cfgs.agent, encoder_channels=8)), "rlif", "mid", 0) == plain
+    before = asdict(cfgs)
+    before.pop("vision")
+    for k in ("encoder_channels", "encoder_features", "augment_pad", "encoder_weights"):
+        before["agent"].pop(k)
+    d = {"spec": {k: v for k, v in asdict(spec).items() if k not in ("methods", "experts", "seeds", "restrict")},
+         "cfgs": before, "cell": ["rlif", "mid", 0],
+         "reference": hashlib.sha256(ref_path.read_bytes()).hexdigest()[:16]}
+    assert plain == hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
