@@ -177,3 +177,13 @@ def test_an_image_agent_trains_and_is_evaluated_on_the_rendering_twin(tmp_path):
     finally:
         store.close()
         cell.close()
+
+
+def test_warm_up_runs_one_action_without_changing_the_policy():
+    for vision in (VISION, None):
+        blob = make_agent(SMALL, 18, 6, seed=0, vision=vision).export_actor()
+        policy, fresh = Policy.from_bytes(blob), Policy.from_bytes(blob)
+        policy.warm_up()
+        b = batch(3, seed=4)
+        imgs = {"wrist": b["image_wrist"]} if vision else None
+        np.testing.assert_array_equal(policy.act(b["obs"], images=imgs), fresh.act(b["obs"], images=imgs))
