@@ -224,11 +224,7 @@ def _policy_from_tensors(p: Path, tensors, meta) -> Policy:
 
     s = meta["structure"]
     v = s.get("vision")
-    try:
-        encoder = None if v is None else ObsEncoder(s["obs_dim"], v["cameras"], v["image_size"], v["channels"],
-                                                    v["features"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{p}: structure.vision malformed ({e})") from None
+    encoder = None if v is None else ObsEncoder.from_spec(s["obs_dim"], v, f"{p}: structure.vision")
     in_dim = s["obs_dim"] if encoder is None else encoder.out_dim
     actor = TanhGaussianActor(in_dim, s["action_dim"], tuple(s["hidden"]))
     try:

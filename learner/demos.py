@@ -38,10 +38,9 @@ def seed_demos(store_path: Path, cell_cfg, operator_cfg, train_seed: int, n: int
     from sim.config import VisionConfig
 
     vision = vision or VisionConfig()
-    size = vision.image_size
     cell = TwinCell(cell_cfg, seed=train_seed, vision=vision)
     store = ReplayStore.create(store_path, OBS_LABELS, action_labels(cell_cfg.action_space), config=replay_cfg,
-                               images={c: (size, size, 3) for c in vision.cameras} if size else None)
+                               images=vision.frame_shapes())
     steps = successes = 0
     try:
         for k in range(n):

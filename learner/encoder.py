@@ -82,6 +82,22 @@ class ObsEncoder(nn.Module):
         self.channels, self.features = int(channels), int(features)
         self.trunks = nn.ModuleDict({c: CameraTrunk(image_size, channels, features) for c in self.cameras})
 
+    @classmethod
+    def from_spec(cls, state_dim: int, spec, where: str) -> "ObsEncoder":
+        """An (untrained) encoder of the shapes `spec()` recorded (an exported actor's or a
+        checkpoint's `vision`), built without touching the global RNG (the file's weights replace
+        the init); CheckpointError naming `where` if the record is malformed."""
+        try:
+            cams, size = [str(c) for c in spec["cameras"]], int(spec["image_size"])
+            channels, features = int(spec["channels"]), int(spec["features"])
+            ok = cams and len(set(cams)) == len(cams) and size >= min_image_size() and channels >= 1 and features >= 1
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise CheckpointError(f"{where} malformed: {spec!r}")
+        with torch.random.fork_rng(devices=[]):
+            return cls(state_dim, cams, size, channels, features)
+
     @property
     def out_dim(self) -> int:
         return self.state_dim + len(self.cameras) * self.features

@@ -73,7 +73,8 @@ def run_cell(spec, cfgs, method: str, expert: str, seed: int, store_dir: Path,
     from sim.contract import OBS_SCALE
 
     t0 = time.perf_counter()
-    make_cell = cell_factory(method, cfgs.vision if cfgs.sees_images else None)
+    vision = cfgs.vision if cfgs.sees_images else None  # the learners' cameras (None: state only)
+    make_cell = cell_factory(method, vision)
     agent_cfg = replace(cfgs.agent, algo=ALGO[method], seed=cfgs.agent.seed + seed)
     if method.endswith("+offset"):
         agent_cfg = replace(agent_cfg, obs_scale=tuple(OBS_SCALE) + OFFSET_SCALE)
@@ -82,13 +83,12 @@ def run_cell(spec, cfgs, method: str, expert: str, seed: int, store_dir: Path,
     store_dir.mkdir(parents=True)
     cell = make_cell(cfgs.cell)
     eval_cell = make_cell(cfgs.cell)
-    size = cfgs.vision.image_size if cfgs.sees_images else 0
-    frames = {c: (size, size, 3) for c in cfgs.vision.cameras} if size else None  # the learner samples them
     store = ReplayStore.create(store_dir / "replay.zarr", cell.obs_labels, cell.action_labels, config=cfgs.replay,
-                               images=frames, experiment=f"{method}-{expert}-s{seed}")
+                               images=vision.frame_shapes() if vision else None,  # the learner samples them
+                               experiment=f"{method}-{expert}-s{seed}")
     try:
         agent = make_agent(agent_cfg, cell.obs_dim, cell.action_dim, seed=agent_cfg.seed, replay=cfgs.replay,
-                           vision=cfgs.vision if size else None)
+                           vision=vision)
         op_cfg = replace(cfgs.operator, expert=expert)
         ss = np.random.SeedSequence([7, seed]).spawn(2)
         demo = make_expert(op_cfg, cfgs.cell, seed=int(ss[0].generate_state(1)[0]))

@@ -25,7 +25,7 @@ import torch
 
 from learner import safeio
 from learner.errors import CheckpointError
-from learner.encoder import ObsEncoder, checked_frames, min_image_size
+from learner.encoder import ObsEncoder, checked_frames
 from learner.nets import LOG_STD_MAX, LOG_STD_MIN, TanhGaussianActor
 
 __all__ = ["Policy", "ZeroedObs", "CheckpointError", "encode_actor", "ACTOR_KIND", "ACTOR_FORMAT", "STATE_FORMAT"]
@@ -55,17 +55,7 @@ def _encoder_from_meta(meta: dict[str, Any], obs_dim: int, name: str) -> ObsEnco
     """The (untrained) encoder a format-3 actor's metadata describes, or None for format 2."""
     if meta.get("format") == STATE_FORMAT:
         return None
-    v = meta.get("vision")
-    try:
-        cams, size = [str(c) for c in v["cameras"]], int(v["image_size"])
-        channels, features = int(v["channels"]), int(v["features"])
-        ok = cams and len(set(cams)) == len(cams) and size >= min_image_size() and channels >= 1 and features >= 1
-    except (KeyError, TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise CheckpointError(f"{name}: format-3 actor metadata `vision` malformed: {v!r}")
-    with torch.random.fork_rng(devices=[]):  # shapes only; the file's weights replace the init
-        return ObsEncoder(obs_dim, cams, size, channels, features).eval()
+    return ObsEncoder.from_spec(obs_dim, meta.get("vision"), f"{name}: format-3 actor metadata `vision`").eval()
 
 
 def _check_profile(name: str, cameras: tuple[str, ...], size: int, want_cameras, want_size) -> None:

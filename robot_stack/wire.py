@@ -39,10 +39,7 @@ class TopicError(ValueError):
 
 def frame_shapes(vision) -> dict[str, tuple[int, int, int]]:
     """The graph's cameras and their frame shapes (`sim.config.VisionConfig`); {} without vision."""
-    if not vision.enabled:
-        return {}
-    s = int(vision.image_size)
-    return {cam: (s, s, 3) for cam in vision.cameras}
+    return vision.frame_shapes()
 
 
 def check_frames(frames, cameras: Shapes | None, topic: str) -> list[np.ndarray]:

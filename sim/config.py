@@ -148,6 +148,12 @@ class VisionConfig:
     def enabled(self) -> bool:
         return self.image_size > 0
 
+    def frame_shapes(self) -> dict[str, tuple[int, int, int]]:
+        """{camera: (S, S, 3)} of the frames each observation carries; {} when images are off. The
+        store's image columns, the graph's pixel blocks and the twin's renders all have these."""
+        s = self.image_size
+        return {cam: (s, s, 3) for cam in self.cameras} if s > 0 else {}
+
     def validate(self) -> None:
         if not 0 <= self.image_size <= 256:
             raise ValueError(f"vision.image_size={self.image_size}: must be 0 (off) or 1-256 pixels")
