@@ -148,7 +148,7 @@ def reference_digest(cfgs: Configs) -> str:
 def fingerprint(spec: Spec, cfgs: Configs, method: str, expert: str, seed: int) -> str:
     """Hash of everything that determines a cell's result (for resume)."""
     c = dataclasses.asdict(cfgs)
-    if not cfgs.sees_images:  # state-only cells keep the fingerprints they had before images existed
+    if not cfgs.sees_images:  # a state-only cell is fingerprinted without any image setting
         c.pop("vision")
         for k in IMAGE_AGENT_FIELDS:  # settings that change nothing without frames
             c["agent"].pop(k)

@@ -24,7 +24,7 @@ from robot_stack.launcher import Launcher, NodeSpec
 from robot_stack.monitor import GraphMonitor
 from robot_stack.plan import set_observers
 
-IMAGE_BENCH_PX = 128  # the size: HIL-SERL's 128 x 128 crops
+IMAGE_BENCH_PX = 128  # HIL-SERL's 128 x 128 crops: the size the inference target is set for
 TARGET_INFER_P99_MS = 20.0  # image + state inference in the actor node, 2 CPU cores
 
 

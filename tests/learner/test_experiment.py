@@ -162,7 +162,7 @@ def test_images_change_a_cells_fingerprint_and_state_only_cells_keep_theirs(ref_
     seeing = fingerprint(spec, replace(cfgs, vision=VisionConfig(image_size=64)), "rlif", "mid", 0)
     assert seeing != plain
     assert fingerprint(spec, replace(cfgs, vision=VisionConfig(image_size=32)), "rlif", "mid", 0) != seeing
-    # the state-only fingerprint is the hash of exactly what it hashed before images existed
+    # the state-only fingerprint hashes exactly the configs without any image setting
     # (the encoder's settings change nothing without frames)
     assert fingerprint(spec, replace(cfgs, agent=replace(cfgs.agent, encoder_channels=8)), "rlif", "mid", 0) == plain
     before = asdict(cfgs)
