@@ -4,13 +4,16 @@ the RLIF paper's simulation protocol, with controls and held-out evaluation.
 Protocol (defaults of the presets; README "The experiment" explains the choices):
 - experts are realizable: actor snapshots of the reference agent (`learner.reference`), acting
   on exactly the observation the learner gets (`operator.expert_kind=reference`);
-- the training operator is the paper's `value` judge: Q_ref of the reference agent
-  (`learner.operators`); takeovers last 4 steps;
+- the training operator is the `human` model (`sim.human`: reacts to visible, persistent errors,
+  holds control until the situation is recovered); the paper's `value` judge (Q_ref of the
+  reference agent, `learner.operators`) is one `--set operator.strategy=value` away. Why the
+  presets do not use it: on this sparse-reward task a one-step Q margin cannot tell a slow but
+  right action from a stall (README "The experiment");
 - every cell starts with the same expert demonstrations; env-step budget `steps`;
 - learning curves on `eval_episodes` fixed episodes; the final actor on held-out seeds never
   used before (`learner.experiment_eval`), a shifted cell and two deployment runs (operator on).
 What each method does: `learner.experiment_cell`. Controls (named methods): `rlif-random`
-(random takeovers at the rate the value operator had in the same seed's rlif cell) and
+(random takeovers at the rate and length the training operator had in the same seed's rlif cell) and
 `dagger+offset` / `hg-dagger+offset` (the true hole offset observed).
 
 Each cell's result is written atomically to `run_dir/cells/<method>-<expert>-s<seed>.json` with a
@@ -39,7 +42,8 @@ LEVELS = ("low", "mid", "high")
 # away: `--set agent.hidden=[256,256] --set agent.n_critics=10 --set agent.utd=4`.
 SMALL_RLPD = {"hidden": [128, 128], "n_critics": 5, "utd": 2, "threads": 1, "warmup_rows": 300,
               "init_temperature": 0.05}
-PROTOCOL = {"strategy": "value", "expert_kind": "reference"}
+# The training operator of every preset: the human model, the reference's actor snapshots as its hands.
+PROTOCOL = {"strategy": "human", "expert_kind": "reference"}
 PRESETS: dict[str, dict[str, Any]] = {
     # CI-sized smoke run: mid expert, one seed, 5k steps, the four methods, small final sets.
     "quick": {"methods": MAIN_METHODS, "experts": ("mid",), "seeds": (0,), "steps": 5000, "eval_every": 1000,
@@ -180,11 +184,17 @@ def load_done(path: Path, fp: str) -> dict | None:
 
 
 def cell_configs(cfgs: Configs, method: str, rlif_result: dict | None) -> Configs:
-    """The configs one cell runs with: rlif-random gets the matched random operator."""
+    """The configs one cell runs with: rlif-random gets the matched random operator, which starts
+    takeovers at the rlif cell's rate per policy step and holds each for that cell's mean takeover
+    length (so the operator drives the same share of steps: a human-model takeover lasts until
+    the situation is recovered, a value-judge one 4 steps)."""
     if method != "rlif-random":
         return cfgs
     p = float(rlif_result["takeover_start_rate"])
-    return replace(cfgs, operator=replace(cfgs.operator, strategy="random", p_random=round(p, 6)))
+    starts = sum(int(n) for n in rlif_result.get("operator_reasons", {}).values())  # takeovers begun
+    op_steps = float(rlif_result["intervention_rate"]) * int(rlif_result["env_steps"])
+    hold = max(1, round(op_steps / starts)) if starts else cfgs.operator.steps
+    return replace(cfgs, operator=replace(cfgs.operator, strategy="random", p_random=round(p, 6), steps=hold))
 
 
 def _run_one(args: tuple) -> dict:

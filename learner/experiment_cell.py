@@ -4,11 +4,12 @@
    seed, same episode seeds); not counted in the env-step budget.
 2. Online episodes until `steps` env steps, one `agent.update()` per env step once the store
    holds `agent.warmup_rows` rows (`learner.loop.run_episode`). Who collects:
-   - rlif: the policy drives, the training operator (`operator.strategy`, the preset's `value`)
+   - rlif: the policy drives, the training operator (`operator.strategy`, the presets' `human`)
      takes over; RLPD on the RLIF reward;
-   - rlif-random: the same, but the operator takes over at random, at the takeover rate the
-     value operator had in the same seed's rlif cell (`p_random` is set by the caller): the
-     control for "is it the intervention signal, or termination and time cost?";
+   - rlif-random: the same, but the operator takes over at random, at the takeover rate and for
+     the mean takeover length the training operator had in the same seed's rlif cell
+     (`p_random`, `steps`, set by the caller): the control for "is it the intervention signal,
+     or termination and time cost?";
    - hg-dagger(+offset): BC on operator-driven rows, the same training operator intervening;
    - dagger(+offset): the policy always drives; the expert labels every visited state;
    - bc: the expert drives whole episodes (demo=True) for the whole budget.

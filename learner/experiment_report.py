@@ -135,7 +135,7 @@ def plot(results: list[dict], experts: dict[str, dict], path: Path) -> None:
     for ax in axes:
         ax.set_ylim(-0.02, 1.02)
     ax_s.legend(fontsize=6, loc="best")
-    ax_s.set_title("RLIF vs HG-DAgger vs DAgger vs BC on the twin (value-judge operator, reference experts)")
+    ax_s.set_title("RLIF vs HG-DAgger vs DAgger vs BC on the twin (training operator: report.md)")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -165,8 +165,21 @@ def table_md(rows: list[dict], experts: dict[str, dict]) -> list[str]:
     return lines
 
 
+OPERATORS = {"human": "the human model (reacts to visible, persistent errors; `sim/human.py`)",
+             "value": "the RLIF paper's value judge (Q of the reference agent; `learner/operators.py`)",
+             "random": "random takeovers", "never": "none"}
+HANDS = {"reference": "the reference agent's actor snapshot", "observed": "the scripted expert acting on the "
+         "observation", "privileged": "the scripted expert reading the true hole (privileged)"}
+
+
+def operator_line(op) -> str:
+    """Who takes over while the cells train (an OperatorConfig), in words."""
+    return (f"Training operator: `{op.strategy}`, {OPERATORS.get(op.strategy, op.strategy)}; its hands: "
+            f"{HANDS.get(op.expert_kind, op.expert_kind)} of each expert level.")
+
+
 def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results: list[dict], command: str,
-                 note: str = "") -> Path:
+                 note: str = "", operator: str = "") -> Path:
     from learner.experiment_targets import check_targets
 
     rows = aggregate(results)
@@ -178,7 +191,7 @@ def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results:
              f"{spec_d['sampled_episodes']} with sampled actions), {spec_d['shifted_episodes']} on the shifted cell, "
              f"{spec_d['deploy_episodes']} deployment episodes per operator. CIs: two-level bootstrap over seeds "
              "and episodes.", "", f"Observation of the learners: {observation(results)} (experts and operators act "
-             "on the state).", ""]
+             "on the state).", "", *([operator, ""] if operator else [])]
     lines += ["## Experts alone (same held-out seeds)", "", "| expert | held-out success [95 % CI] | shifted cell |",
               "|---|---|---|"]
     lines += [f"| {lv} | {_pct(d.get('held_out', float('nan')), d.get('held_out_lo'), d.get('held_out_hi'))} | "
@@ -217,9 +230,9 @@ def summary_json(experts: dict[str, dict], results: list[dict]) -> dict:
 
 
 def write_all(run_dir: Path, spec_d: dict, experts: dict[str, dict], results: list[dict], command: str,
-              note: str = "") -> list[Path]:
+              note: str = "", operator: str = "") -> list[Path]:
     run_dir = Path(run_dir)
     write_csv(results, run_dir / "results.csv")
     plot(results, experts, run_dir / "curves.png")
-    write_report(run_dir, spec_d, experts, results, command, note)
+    write_report(run_dir, spec_d, experts, results, command, note, operator)
     return [run_dir / n for n in ("results.csv", "curves.png", "report.md")]

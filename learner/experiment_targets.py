@@ -50,9 +50,9 @@ def check_targets(rows: list[dict], experts: dict[str, dict]) -> list[str]:
     else:
         out.append("- DAgger-with-offset within 10 points of its expert: not measured")
     if rnd is not None and rl is not None and _finite(rnd["held_out_hi"], rl["held_out_lo"]):
-        out.append(f"- random-operator RLIF below value-operator RLIF by more than the CI: random "
-                   f"{rnd['held_out']:.1%} [..{rnd['held_out_hi']:.1%}] vs value {rl['held_out']:.1%} "
+        out.append(f"- random-operator RLIF below RLIF with the training operator by more than the CI: random "
+                   f"{rnd['held_out']:.1%} [..{rnd['held_out_hi']:.1%}] vs {rl['held_out']:.1%} "
                    f"[{rl['held_out_lo']:.1%}..] -> {_ok(rnd['held_out_hi'] < rl['held_out_lo'])}")
     else:
-        out.append("- random-operator RLIF below value-operator RLIF: not measured")
+        out.append("- random-operator RLIF below RLIF with the training operator: not measured")
     return out

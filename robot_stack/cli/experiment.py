@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", choices=("quick", "full"), default="quick",
                    help="quick: mid expert, 1 seed, 5k steps, the four methods, small final sets (<= 15 min); "
                         "full: every method and control at mid over 5 seeds, the four methods at low/high over 3, "
-                        "30k steps (hours); both a small RLPD (5 critics 128x128, UTD 2), value-judge operator, "
-                        "reference experts")
+                        "30k steps (hours); both a small RLPD (5 critics 128x128, UTD 2), the human-model operator, "
+                        "reference experts (--set operator.strategy=value: the paper's judge)")
     p.add_argument("--methods", type=_csv(str), default=None, help=f"comma list from {','.join(METHODS)}")
     p.add_argument("--experts", type=_csv(str), default=None, help=f"comma list from {','.join(LEVELS)}")
     p.add_argument("--seeds", type=_csv(int), default=None, help="comma list of run seeds, e.g. 0,1,2")
@@ -87,7 +87,7 @@ def _preset_sets(preset: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from learner.experiment import Configs
-    from learner.experiment_report import aggregate, summary_json, write_all
+    from learner.experiment_report import aggregate, operator_line, summary_json, write_all
 
     spec = _spec(args)
     if args.workers < 1:
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
                                               _cell_logger(cfg, run_dir))
     note = (f"Partial: {len(results)} of {len(cells)} cells finished when this report was written."
             if len(results) < len(cells) else "")
-    files = write_all(run_dir, asdict(spec), experts, results, command, note)
+    files = write_all(run_dir, asdict(spec), experts, results, command, note, operator_line(cfg.operator))
     if args.json:
         emit_json(summary_json(experts, results))
     else:

@@ -14,7 +14,7 @@ import torch
 
 from learner.checkpoint import load_policy
 from learner.config import AgentConfig, ReplayConfig
-from learner.experiment import Configs, Spec, cell_key, run_experiment
+from learner.experiment import Configs, Spec, cell_configs, cell_key, run_experiment
 from learner.experiment_report import summary_json, write_all
 from learner.loop import evaluate
 from learner.replay import ReplayStore
@@ -40,6 +40,16 @@ def _cfgs(ref_path, **agent) -> Configs:
     op = OperatorConfig(strategy="value", expert_kind="reference", reference=str(ref_path), delta=0.0)
     return Configs(cell=replace(CellConfig(), episode_steps=30), operator=op,
                    agent=replace(TINY_AGENT, **agent), replay=ReplayConfig())
+
+
+def test_random_control_matches_the_training_operators_rate_and_takeover_length(ref_path):
+    rlif = {"takeover_start_rate": 0.03, "operator_reasons": {"stalled": 30, "tilt": 8, "random": 2},
+            "intervention_rate": 0.25, "env_steps": 2000, "takeovers": 31}  # 500 operator steps / 40 takeovers
+    ctl = cell_configs(_cfgs(ref_path), "rlif-random", rlif).operator
+    assert (ctl.strategy, ctl.p_random, ctl.steps) == ("random", 0.03, 12)  # 12.5 steps rounds to 12
+    assert cell_configs(_cfgs(ref_path), "rlif", rlif) == _cfgs(ref_path)  # other methods: as given
+    none = cell_configs(_cfgs(ref_path), "rlif-random", dict(rlif, operator_reasons={}, takeover_start_rate=0.0))
+    assert none.operator.steps == OperatorConfig().steps  # no takeover to match: the default length
 
 
 @pytest.mark.slow

@@ -64,6 +64,7 @@ def test_experiment_smoke_json_files_and_resume(tmp_path, ref_file):
     assert all(x["expert"] == "mid" and x["env_steps"] >= 30 for x in out["cells"])
     for name in ("results.csv", "curves.png", "report.md", "config.yaml", "cells/bc-mid-s0.json"):
         assert (tmp_path / name).exists(), name
+    assert "Training operator: `human`, the human model" in (tmp_path / "report.md").read_text()  # the presets'
     before = (tmp_path / "cells" / "bc-mid-s0.json").stat().st_mtime_ns
     r = rlif("experiment", *args)  # nothing left to do: the table from the saved cells
     assert r.returncode == 0, r.stderr[-3000:]
