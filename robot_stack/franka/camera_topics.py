@@ -18,7 +18,7 @@ import time
 import numpy as np
 from sensor_msgs.msg import Image
 
-from robot_stack.franka.topics import stamp_s, _stamp
+from robot_stack.franka.topics import set_stamp, stamp_s
 from robot_stack.topics import TopicSpec
 
 
@@ -34,7 +34,7 @@ def pack_image(rgb: np.ndarray, stamp_s_: float, frame_id: str, encoding: str = 
     """An (h, w, 3) uint8 RGB array -> Image in `encoding` (rgb8 or bgr8), rows unpadded."""
     rgb = np.asarray(rgb, dtype=np.uint8)
     msg = Image()
-    _stamp(msg.header, stamp_s_, frame_id)
+    set_stamp(msg.header, stamp_s_, frame_id)
     msg.height, msg.width = int(rgb.shape[0]), int(rgb.shape[1])
     msg.encoding, msg.is_bigendian, msg.step = encoding, 0, 3 * msg.width
     msg.data = np.ascontiguousarray(rgb[..., ::-1] if encoding == "bgr8" else rgb).tobytes()

@@ -45,7 +45,8 @@ def franka_topics(fr) -> FrankaTopics:
                                doc="homing: the controller's joint target (joint mode until the next pose)"))
 
 
-def _stamp(header, stamp_s: float, frame_id: str) -> None:
+def set_stamp(header, stamp_s: float, frame_id: str) -> None:
+    """Write a time in seconds and a frame into a std_msgs Header (the inverse of `stamp_s`)."""
     header.frame_id = frame_id
     header.stamp.sec = int(stamp_s // 1)
     header.stamp.nanosec = int(round((stamp_s - stamp_s // 1) * 1e9)) % 1_000_000_000
@@ -58,7 +59,7 @@ def stamp_s(header) -> float:
 def pack_pose(pos: Sequence[float], quat: Sequence[float], stamp_s_: float, frame_id: str) -> PoseStamped:
     """Position (m) and quaternion (x, y, z, w) -> PoseStamped."""
     msg = PoseStamped()
-    _stamp(msg.header, stamp_s_, frame_id)
+    set_stamp(msg.header, stamp_s_, frame_id)
     p, o = msg.pose.position, msg.pose.orientation
     p.x, p.y, p.z = (float(v) for v in pos)
     o.x, o.y, o.z, o.w = (float(v) for v in quat)
@@ -74,7 +75,7 @@ def unpack_pose(msg: PoseStamped) -> tuple[np.ndarray, np.ndarray, float]:
 def pack_wrench(force: Sequence[float], torque: Sequence[float], stamp_s_: float, frame_id: str) -> WrenchStamped:
     """Force (N) and torque (Nm) -> WrenchStamped."""
     msg = WrenchStamped()
-    _stamp(msg.header, stamp_s_, frame_id)
+    set_stamp(msg.header, stamp_s_, frame_id)
     f, t = msg.wrench.force, msg.wrench.torque
     f.x, f.y, f.z = (float(v) for v in force)
     t.x, t.y, t.z = (float(v) for v in torque)
@@ -89,7 +90,7 @@ def unpack_wrench(msg: WrenchStamped) -> tuple[np.ndarray, np.ndarray, float]:
 def pack_joints(names: Sequence[str], q: Sequence[float], dq: Sequence[float], stamp_s_: float) -> JointState:
     """Joint positions (rad) and velocities (rad/s) -> JointState (efforts left empty)."""
     msg = JointState()
-    _stamp(msg.header, stamp_s_, "")
+    set_stamp(msg.header, stamp_s_, "")
     msg.name = list(names)
     msg.position = [float(v) for v in q]
     msg.velocity = [float(v) for v in dq]
