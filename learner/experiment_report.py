@@ -107,7 +107,7 @@ def _mean_curve(rs: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
     return x, np.array(y, dtype=float)
 
 
-def plot(results: list[dict], experts: dict[str, dict], path: Path) -> None:
+def plot(results: list[dict], experts: dict[str, dict], path: Path, strategy: str = "") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -135,7 +135,8 @@ def plot(results: list[dict], experts: dict[str, dict], path: Path) -> None:
     for ax in axes:
         ax.set_ylim(-0.02, 1.02)
     ax_s.legend(fontsize=6, loc="best")
-    ax_s.set_title("RLIF vs HG-DAgger vs DAgger vs BC on the twin (training operator: report.md)")
+    who = f"{strategy} operator, " if strategy else ""
+    ax_s.set_title(f"RLIF vs HG-DAgger vs DAgger vs BC on the twin ({who}reference experts)")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -179,7 +180,8 @@ def operator_line(op) -> str:
 
 
 def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results: list[dict], command: str,
-                 note: str = "", operator: str = "") -> Path:
+                 note: str = "", op=None) -> Path:
+    """`op`: the training OperatorConfig, named in the report (None: not said)."""
     from learner.experiment_targets import check_targets
 
     rows = aggregate(results)
@@ -191,7 +193,7 @@ def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results:
              f"{spec_d['sampled_episodes']} with sampled actions), {spec_d['shifted_episodes']} on the shifted cell, "
              f"{spec_d['deploy_episodes']} deployment episodes per operator. CIs: two-level bootstrap over seeds "
              "and episodes.", "", f"Observation of the learners: {observation(results)} (experts and operators act "
-             "on the state).", "", *([operator, ""] if operator else [])]
+             "on the state).", "", *([operator_line(op), ""] if op is not None else [])]
     lines += ["## Experts alone (same held-out seeds)", "", "| expert | held-out success [95 % CI] | shifted cell |",
               "|---|---|---|"]
     lines += [f"| {lv} | {_pct(d.get('held_out', float('nan')), d.get('held_out_lo'), d.get('held_out_hi'))} | "
@@ -230,9 +232,9 @@ def summary_json(experts: dict[str, dict], results: list[dict]) -> dict:
 
 
 def write_all(run_dir: Path, spec_d: dict, experts: dict[str, dict], results: list[dict], command: str,
-              note: str = "", operator: str = "") -> list[Path]:
+              note: str = "", op=None) -> list[Path]:
     run_dir = Path(run_dir)
     write_csv(results, run_dir / "results.csv")
-    plot(results, experts, run_dir / "curves.png")
-    write_report(run_dir, spec_d, experts, results, command, note, operator)
+    plot(results, experts, run_dir / "curves.png", op.strategy if op is not None else "")
+    write_report(run_dir, spec_d, experts, results, command, note, op)
     return [run_dir / n for n in ("results.csv", "curves.png", "report.md")]

@@ -87,7 +87,7 @@ def _preset_sets(preset: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from learner.experiment import Configs
-    from learner.experiment_report import aggregate, operator_line, summary_json, write_all
+    from learner.experiment_report import aggregate, summary_json, write_all
 
     spec = _spec(args)
     if args.workers < 1:
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
                                               _cell_logger(cfg, run_dir))
     note = (f"Partial: {len(results)} of {len(cells)} cells finished when this report was written."
             if len(results) < len(cells) else "")
-    files = write_all(run_dir, asdict(spec), experts, results, command, note, operator_line(cfg.operator))
+    files = write_all(run_dir, asdict(spec), experts, results, command, note, cfg.operator)
     if args.json:
         emit_json(summary_json(experts, results))
     else:

@@ -100,13 +100,14 @@ def test_tiny_experiment_writes_every_output(tmp_path, ref_path):
         blob = (tmp_path / "actors" / f"{cell_key(r['method'], 'mid', 0)}.safetensors").read_bytes()
         assert hashlib.sha256(blob).hexdigest() == r["actor_sha256"]
 
-    files = write_all(tmp_path, asdict(TINY), experts, results, "rlif experiment (test)")
+    files = write_all(tmp_path, asdict(TINY), experts, results, "rlif experiment (test)", op=_cfgs(ref_path).operator)
     for name in ("results.csv", "curves.png", "report.md"):
         assert (tmp_path / name) in files and (tmp_path / name).stat().st_size > 0
     with open(tmp_path / "results.csv") as f:
         assert {r["method"] for r in csv.DictReader(f)} == set(TINY.methods)
     report = (tmp_path / "report.md").read_text()
     assert "| rlif | mid" in report and "## Targets" in report and "random-operator RLIF" in report
+    assert "Training operator: `value`, the RLIF paper's value judge" in report  # what these cells trained with
     back = json.loads(json.dumps(summary_json(experts, results)))  # strict JSON (no NaN)
     row = next(m for m in back["methods"] if m["method"] == "rlif")
     assert {"held_out", "held_out_lo", "held_out_hi", "deploy_human_rate"} <= set(row)
