@@ -44,7 +44,8 @@ def _cfgs(ref_path, **agent) -> Configs:
 
 def test_random_control_matches_the_training_operators_rate_and_takeover_length(ref_path):
     rlif = {"takeover_start_rate": 0.03, "operator_reasons": {"stalled": 30, "tilt": 8, "random": 2},
-            "intervention_rate": 0.25, "env_steps": 2000, "takeovers": 31}  # 500 operator steps / 40 takeovers
+            "intervention_rate": 0.25, "env_steps": 2000,  # 500 operator steps / 40 takeovers begun
+            "takeovers": 31}  # policy -> operator switches (back-to-back takeovers count once): not the divisor
     ctl = cell_configs(_cfgs(ref_path), "rlif-random", rlif).operator
     assert (ctl.strategy, ctl.p_random, ctl.steps) == ("random", 0.03, 12)  # 12.5 steps rounds to 12
     assert cell_configs(_cfgs(ref_path), "rlif", rlif) == _cfgs(ref_path)  # other methods: as given
