@@ -8,7 +8,7 @@ Every `*MultiArray` carries one `layout.dim` entry per value, whose `label` name
 of the wrong length or labels is rejected with a `TopicError` saying what differs. With cameras
 (`vision.image_size` > 0) the observation and the step topic's records also carry each camera's
 frame of the state their observation describes, one labelled block per camera after the values
-(`robot_stack/wire.py`; `cameras` = `wire.frame_shapes(cfg.vision)`): frames travel with the
+(`robot_stack/wire.py`; `cameras` = `cfg.vision.frame_shapes()`): frames travel with the
 record that needs them, never on a topic of their own to be joined back by step key.
 
 QoS decisions: control-loop topics are RELIABLE + VOLATILE (an outside program with rclpy's
@@ -51,9 +51,6 @@ from robot_stack import wire
 from robot_stack.wire import Shapes, TopicError
 
 NAMESPACE = "/rlif"
-
-
-frame_shapes = wire.frame_shapes  # {camera: (S, S, 3)} of the graph's vision config: the `cameras` argument below
 
 
 class StaleEvent(TopicError):
@@ -180,7 +177,7 @@ def observation_labels(obs_labels: Sequence[str]) -> tuple[str, ...]:
 
 
 def pack_observation(o: Observation, obs_labels: Sequence[str], cameras: Shapes | None = None) -> Float64MultiArray:
-    """`cameras`: the graph's ({camera: (H, W, 3)}, `frame_shapes`): `o.images` must hold exactly those."""
+    """`cameras`: the graph's ({camera: (H, W, 3)}, `VisionConfig.frame_shapes`): `o.images` must hold exactly those."""
     if len(o.obs) != len(obs_labels):
         raise TopicError(f"{OBSERVATION.name}: obs has {len(o.obs)} values for {len(obs_labels)} labels")
     return wire.pack([o.episode, o.step, o.t, *o.obs], observation_labels(obs_labels), OBSERVATION.name,

@@ -3,7 +3,7 @@ then camera frames.
 
 A message holds its values first, one `layout.dim` entry per value (label, size 1, stride 1, in
 order), so receivers match by key, never by arrival order. Where the graph has cameras
-(`vision.image_size` > 0: `frame_shapes`), a message that carries frames (observation, step,
+(`vision.image_size` > 0: `VisionConfig.frame_shapes`), a message that carries frames (observation, step,
 episode end) then holds one block per camera, in `vision.cameras` order: a `layout.dim` entry
 labelled `image_<camera>` with size H*W*3, and that many values appended to `data`, the frame's
 pixels row-major (row, column, RGB), each an integer 0..255 as float64. A state-only graph
@@ -35,11 +35,6 @@ Shapes = Mapping[str, tuple[int, int, int]]  # {camera: (height, width, 3)}, in 
 
 class TopicError(ValueError):
     """A message does not match its topic's contract (length, labels, values, frames, JSON)."""
-
-
-def frame_shapes(vision) -> dict[str, tuple[int, int, int]]:
-    """The graph's cameras and their frame shapes (`sim.config.VisionConfig`); {} without vision."""
-    return vision.frame_shapes()
 
 
 def check_frames(frames, cameras: Shapes | None, topic: str) -> list[np.ndarray]:

@@ -36,7 +36,7 @@ class ActorNode(RlifNode):
         weights = str(self.param("weights", ""))
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
-        self.cameras = T.frame_shapes(self.cfg.vision)  # {} without vision
+        self.cameras = self.cfg.vision.frame_shapes()  # {} without vision
         vision = self.cfg.vision
         self.policy_cameras = tuple(vision.cameras) if vision.enabled else ()
         self.image_size = int(vision.image_size)

@@ -64,7 +64,7 @@ class CellNode(RlifNode):
         self.halted = False
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
-        self.cameras = T.frame_shapes(self.cfg.vision)  # {} without vision: messages carry no frames
+        self.cameras = self.cfg.vision.frame_shapes()  # {} without vision: messages carry no frames
         self.step_frames = None  # the frames of the current step's observation
         self.dt = 1.0 / self.cfg.cell.control_hz
         g = self.cfg.graph

@@ -32,7 +32,7 @@ class MuxNode(RlifNode):
         self.sync = bool(self.param("sync_operator", False))
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.obs_labels = contract.OBS_LABELS
-        self.cameras = T.frame_shapes(self.cfg.vision)  # observations carry these frames (unused here)
+        self.cameras = self.cfg.vision.frame_shapes()  # observations carry these frames (unused here)
         g = self.cfg.graph
         self.core = MuxCore(self.action_labels, g.teleop_timeout_ms / 1000.0)
         self.timeout_s = g.accelerated_wait_s / 2 if g.accelerated else g.teleop_timeout_ms / 1000.0

@@ -24,7 +24,7 @@ class SimOperatorNode(RlifNode):
 
         self._info = info_from_observation
         self.obs_labels = contract.OBS_LABELS
-        self.cameras = T.frame_shapes(self.cfg.vision)  # observations carry these frames (unused here)
+        self.cameras = self.cfg.vision.frame_shapes()  # observations carry these frames (unused here)
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.axes = [T.TWIST_LABELS.index(a) for a in self.action_labels]
         self.op = make_operator(self.cfg.operator, self.cfg.cell, seed=self.cfg.train.seed + self.cfg.operator.seed)

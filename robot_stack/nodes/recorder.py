@@ -35,7 +35,7 @@ METRIC_COLUMNS = ("episode", "success", "interventions", "intervention_rate", "l
 
 
 def open_or_create_store(run_dir, action_space: str, cameras: dict | None = None):
-    """The run's store; `cameras` ({camera: (H, W, 3)}, `topics.frame_shapes`) must match an existing
+    """The run's store; `cameras` ({camera: (H, W, 3)}, `VisionConfig.frame_shapes`) must match an existing
     one's image columns (SystemExit naming both otherwise: its rows could not hold this graph's steps)."""
     from learner.replay import ReplayStore
 
@@ -57,7 +57,7 @@ class RecorderNode(RlifNode):
         self.operator = str(self.param("operator", "sim"))
         self.obs_labels = contract.OBS_LABELS
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
-        self.cameras = T.frame_shapes(self.cfg.vision)  # {} without vision
+        self.cameras = self.cfg.vision.frame_shapes()  # {} without vision
         self.store = open_or_create_store(self.run_dir, self.cfg.cell.action_space, self.cameras)
         self.writer = EpisodeWriter(self.store, operator=self.operator,
                                     cell=self.cfg.cell.kind if self.cfg.cell.kind != "twin" else "sim")

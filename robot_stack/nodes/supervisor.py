@@ -23,7 +23,7 @@ class SupervisorNode(RlifNode):
         sc = self.cfg.supervisor
         sc = dataclasses.replace(sc, port=int(self.param("port", sc.port)), host=str(self.param("host", sc.host)))
         self.obs_labels = contract.OBS_LABELS
-        self.cameras = T.frame_shapes(self.cfg.vision)  # observations and steps carry these frames (unused here)
+        self.cameras = self.cfg.vision.frame_shapes()  # observations and steps carry these frames (unused here)
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.sup = start_supervisor(self.run_dir, sc, publish_event=lambda kind, data: self.publish_event(kind, **data),
                                     window=self.cfg.train.window, node_dead_s=self.cfg.graph.node_dead_s,

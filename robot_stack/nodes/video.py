@@ -38,7 +38,7 @@ class VideoNode(RlifNode):
         self.twin = self.cfg.cell.kind == "twin"
         self.action_labels = contract.action_labels(self.cfg.cell.action_space)
         self.obs_labels = contract.OBS_LABELS
-        self.cameras = T.frame_shapes(self.cfg.vision)  # steps carry these frames (the replay renders its own)
+        self.cameras = self.cfg.vision.frame_shapes()  # steps carry these frames (the replay renders its own)
         self.commands: dict[int, dict[int, tuple[int, np.ndarray]]] = {}
         self.frames: dict[int, list[tuple[float, bytes, int]]] = {}
         self.episode = -1

@@ -2,7 +2,7 @@
 
 `Probe` is a real rclpy participant (own context, spinning in a thread) that can act as the
 operator or the actor and records commands, observations, executed steps (the clock's `step`
-topic) and events with receive times. With `cameras` (`topics.frame_shapes`: the graph's vision)
+topic) and events with receive times. With `cameras` (`VisionConfig.frame_shapes`: the graph's vision)
 it reads the frames that observations and steps carry.
 """
 from __future__ import annotations

@@ -25,8 +25,8 @@ def obs_msg(f=None, cams=CAMS):
 
 
 def test_frame_shapes_follow_the_vision_config():
-    assert T.frame_shapes(VisionConfig()) == {}
-    assert T.frame_shapes(VisionConfig(image_size=64, cameras=("wrist", "front"))) == {
+    assert VisionConfig().frame_shapes() == {}
+    assert VisionConfig(image_size=64, cameras=("wrist", "front")).frame_shapes() == {
         "wrist": (64, 64, 3), "front": (64, 64, 3)}
 
 

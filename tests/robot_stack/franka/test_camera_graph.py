@@ -38,7 +38,7 @@ def launch(tmp_path, node_params=None):
 
 @pytest.fixture
 def probe():
-    p = Probe(cameras=T.frame_shapes(cfgmod.resolve("robot-twin", VISION).vision))
+    p = Probe(cameras=cfgmod.resolve("robot-twin", VISION).vision.frame_shapes())
     yield p
     p.close()
 
