@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from learner.replay_images import check_frames
+
 from learner.errors import CheckpointError
 
 STRIDES = (2, 2, 1, 1)  # of the four 3x3 convolutions (DrQ uses 2, 1, 1, 1 at 84 px; two 2s keep 128 px cheap)
@@ -157,16 +159,12 @@ def load_trunk_weights(encoder: ObsEncoder, path: str | Path) -> None:
 def checked_frames(images, cameras: tuple[str, ...], size: int, rows: int, single: bool,
                    what: str) -> dict[str, np.ndarray]:
     """{camera: uint8 (rows, S, S, 3)} from `images` ({camera: (S, S, 3)} for one observation,
-    (B, S, S, 3) for a batch); ValueError naming the camera and the mismatch otherwise."""
+    (B, S, S, 3) for a batch); ValueError naming the camera and the mismatch otherwise. Cameras
+    the actor does not see may come along (a graph's profile may carry more); each frame it sees
+    is checked by the store's one frame check (`learner.replay_images.check_frames`)."""
     if images is None or set(cameras) - set(images):
         have = None if images is None else sorted(images)
         raise ValueError(f"{what}: this actor sees cameras {list(cameras)} at {size} px; frames given: {have}")
-    out = {}
-    for c in cameras:
-        f = np.asarray(images[c])
-        want = (size, size, 3) if single else (rows, size, size, 3)
-        if f.dtype != np.uint8 or f.shape != want:
-            raise ValueError(f"{what}: camera {c!r} frame is {f.dtype} {f.shape}, this actor needs uint8 {want}")
-        out[c] = f[None] if single else f
-    return out
-
+    want = (size, size, 3) if single else (rows, size, size, 3)
+    frames = check_frames({c: want for c in cameras}, {c: images[c] for c in cameras}, what)
+    return {c: f[None] for c, f in frames.items()} if single else frames

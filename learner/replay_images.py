@@ -50,8 +50,8 @@ def check_frames(images: Mapping[str, tuple[int, int, int]], frames: Mapping[str
                  what: str, no_cameras: str = "this store has no image columns") -> dict[str, np.ndarray] | None:
     """The frames of one step ({camera: uint8 (H, W, C)}, in `images` order), or a ValueError naming
     the mismatch (nothing stored or sent); None where there are no cameras and no frames. The one
-    check of a step's frames: the store, the graph's messages (`robot_stack.wire`) and the cell
-    node's frame source use it."""
+    check of a step's frames: the store, the graph's messages (`robot_stack.wire`), the cell
+    node's frame source and the actor's policy (`learner.encoder.checked_frames`) use it."""
     if not images:
         if frames:
             raise ValueError(f"{what}: frames {sorted(frames)} given, but {no_cameras}")
