@@ -108,35 +108,45 @@ def _mean_curve(rs: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot(results: list[dict], experts: dict[str, dict], path: Path, strategy: str = "") -> None:
+    """Mean curves over seeds: one column per expert level, rows success / training rate /
+    deployment rate against env steps; the expert alone on the same evaluation episodes dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(3, 1, figsize=(9, 11), sharex=True)
-    ax_s, ax_i, ax_d = axes
-    for (method, expert), rs in _groups(results).items():
-        style = {"color": COLORS.get(method), "marker": MARKERS.get(expert), "markersize": 4}
-        label = f"{method} ({expert}, {len(rs)} seed{'s' if len(rs) > 1 else ''})"
-        ax_s.plot(*_mean_curve(rs, "success"), label=label, **style)
-        x, y = _mean_curve(rs, "intervention_rate")
-        ax_i.plot(x[1:], y[1:], label=label, **style)  # point 0 has no training window
-        ax_d.plot(*_mean_curve(rs, "deploy_intervention_rate"), label=label, **style)
-    for i, (level, e) in enumerate(experts.items()):
-        if e.get("success") is None:
-            continue
-        ax_s.axhline(e["success"], ls="--", color="k", alpha=0.3 + 0.2 * i)
-        ax_s.annotate(f"{level} expert alone {e['success']:.0%}", (0, e["success"]), fontsize=8, xytext=(2, 2),
-                      textcoords="offset points")
-    ax_s.set_ylabel("autonomous success (eval)")
-    ax_i.set_ylabel("training: operator-driven share")
-    ax_d.set_ylabel("deployment (human op.):\noperator-driven share")
-    ax_d.set_xlabel("env steps (online, after the demos)")
-    for ax in axes:
-        ax.set_ylim(-0.02, 1.02)
-    ax_s.legend(fontsize=6, loc="best")
+    groups = _groups(results)
+    order = list(MARKERS)  # low, mid, high
+    levels = sorted({e for _, e in groups} | set(experts),
+                    key=lambda lv: (order.index(lv) if lv in order else len(order), lv))
+    fig, axes = plt.subplots(3, len(levels), figsize=(1 + 5 * len(levels), 11), sharex=True, sharey=True,
+                             squeeze=False)
+    for j, level in enumerate(levels):
+        ax_s, ax_i, ax_d = axes[:, j]
+        for (method, expert), rs in groups.items():
+            if expert != level:
+                continue
+            style = {"color": COLORS.get(method), "marker": MARKERS.get(expert), "markersize": 4}
+            label = f"{method} ({len(rs)} seed{'s' if len(rs) > 1 else ''})"
+            ax_s.plot(*_mean_curve(rs, "success"), label=label, **style)
+            x, y = _mean_curve(rs, "intervention_rate")
+            ax_i.plot(x[1:], y[1:], label=label, **style)  # point 0 has no training window
+            ax_d.plot(*_mean_curve(rs, "deploy_intervention_rate"), label=label, **style)
+        alone = experts.get(level, {}).get("success")
+        if alone is not None:
+            ax_s.axhline(alone, ls="--", color="k", alpha=0.5)
+            ax_s.annotate(f"{level} expert alone {alone:.0%}", (0, alone), fontsize=8, xytext=(2, 2),
+                          textcoords="offset points")
+        ax_s.set_title(f"{level} expert")
+        ax_d.set_xlabel("env steps (online, after the demos)")
+        if ax_s.get_legend_handles_labels()[0]:
+            ax_s.legend(fontsize=7, loc="lower right")
+    axes[0, 0].set_ylabel("autonomous success (eval)")
+    axes[1, 0].set_ylabel("training: operator-driven share")
+    axes[2, 0].set_ylabel("deployment (human op.):\noperator-driven share")
+    axes[0, 0].set_ylim(-0.02, 1.02)
     who = f"{strategy} operator, " if strategy else ""
-    ax_s.set_title(f"RLIF vs HG-DAgger vs DAgger vs BC on the twin ({who}reference experts)")
+    fig.suptitle(f"RLIF vs HG-DAgger vs DAgger vs BC on the twin ({who}reference experts)")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

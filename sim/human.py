@@ -23,6 +23,10 @@ situation is recovered (no visible error any more, and the peg either in the hol
 `min_hold_steps`, at most `max_hold_steps`. While the peg is inserting (> 1 mm deep) only the
 force rule applies. With probability `p_whim` per step they take over for no visible reason
 (reason "random", counted apart from the takeovers the policy caused).
+
+Blind spots (measured in the `full` experiment grid, docs/results/full-human): a peg jammed
+part-way into the hole below the force threshold, and a peg looping through free space that comes
+near the hole often enough to keep resetting the stall window, are never or rarely taken over.
 """
 from __future__ import annotations
 
