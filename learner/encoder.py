@@ -28,9 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from learner.replay_images import check_frames
-
 from learner.errors import CheckpointError
+from learner.replay_images import check_frames
 
 STRIDES = (2, 2, 1, 1)  # of the four 3x3 convolutions (DrQ uses 2, 1, 1, 1 at 84 px; two 2s keep 128 px cheap)
 KERNEL = 3

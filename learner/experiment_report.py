@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from learner.experiment import LEVELS
 from learner.experiment_stats import hierarchical_ci
 
 CSV_FIELDS = ("method", "expert", "seed", "env_steps", "success", "abort_rate", "eval_mean_steps",
@@ -116,9 +117,7 @@ def plot(results: list[dict], experts: dict[str, dict], path: Path, strategy: st
     import matplotlib.pyplot as plt
 
     groups = _groups(results)
-    order = list(MARKERS)  # low, mid, high
-    levels = sorted({e for _, e in groups} | set(experts),
-                    key=lambda lv: (order.index(lv) if lv in order else len(order), lv))
+    levels = [lv for lv in LEVELS if lv in experts or any(e == lv for _, e in groups)]
     fig, axes = plt.subplots(3, len(levels), figsize=(1 + 5 * len(levels), 11), sharex=True, sharey=True,
                              squeeze=False)
     for j, level in enumerate(levels):

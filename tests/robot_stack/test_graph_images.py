@@ -62,8 +62,8 @@ def replay_frames(cfg, episode: int, sources, actions):
 
 def first_episode_observed(probe) -> list[int]:
     """[the first episode whose first step's observation reached the probe], or [] before one did.
-    The clock waits for its own nodes, never for the test's probe, which may join the graph's
-    discovery episodes later: what it saw is judged from there."""
+    The clock waits for its own nodes, never for the test's probe, whose DDS discovery may finish
+    some episodes later: what the probe saw is judged from that episode on."""
     starts = [o.episode for o in probe.obs_since(0) if o.step == 0]
     return [min(starts)] if starts else []
 
