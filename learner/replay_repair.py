@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from learner.replay import REQUIRED_ATTRS, SCHEMA, SCHEMA_VERSION, StoreError, counter_problem
+from learner.replay import StoreError
+from learner.replay_schema import REQUIRED_ATTRS, SCHEMA, SCHEMA_VERSION, counter_problem
 from learner.replay_disk import _run, chunk_problems, cut_back, lock, open_arrays, read_attrs, readable_rows
 from learner.replay_verify import specs
 

@@ -16,7 +16,8 @@ import numpy as np
 from pathlib import Path
 
 from learner import replay_images as RI
-from learner.replay import REQUIRED_ATTRS, SCHEMA, SCHEMA_VERSION, SPECS, ReplayStore, Source, StoreError
+from learner.replay import ReplayStore, Source, StoreError
+from learner.replay_schema import REQUIRED_ATTRS, SCHEMA, SCHEMA_VERSION, SPECS
 from learner.replay_disk import chunk_problems, open_arrays, read_attrs
 
 REPAIR_HINT = "`rlif store repair` explains a fix"

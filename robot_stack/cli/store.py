@@ -51,7 +51,7 @@ def summary(store) -> dict:
     """The figures `inspect` prints (also handy for reports)."""
     import numpy as np
 
-    from learner.replay import SCHEMA_VERSION
+    from learner.replay_schema import SCHEMA_VERSION
 
     ep, n, e = store.episodes, store.n_rows, store.n_episodes
     iv = store.column("intervening")
