@@ -13,6 +13,9 @@ temperature step, starting from numpy batches (host -> torch conversion included
 - "train_step_*": the learner node's training step (`learner.train_step`: a sample from a real
   replay store, then the update) at UTD 20, the RLPD real-robot ratio; target 200 critic steps/s
   (learner/bench_train_step.py).
+- "preset_*": the experiment presets' small learner (5 critics of 128x128, UTD 2, 1 thread), ms
+  per update eager, compiled and compiled bf16, and whether the CPU has native bf16
+  (learner/bench_preset.py): what an RLIF cell of `rlif experiment` waits for.
 - "matmul_only_updates_per_s": only the update's matmuls (same shapes, torch's BLAS), i.e. what
   no eager fp32 implementation of these FLOPs can beat (`matmul_only_speedup` vs the plain loop).
 CPU with torch's default thread count (all cores), or CUDA when present (`device`,
@@ -31,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from learner import bench_train_step
+from learner import bench_preset, bench_train_step
 from learner.config import AgentConfig
 from learner.nets import TanhGaussianActor
 
@@ -223,6 +226,7 @@ def run(quick: bool = False, progress: bool = True) -> dict:
     if progress:
         print("train_step at the RLPD real-robot ratio (learner/bench_train_step.py) ...", file=sys.stderr)
     out.update(bench_train_step.run(quick=quick))
+    out.update(bench_preset.run(quick=quick, progress=progress))
     return out
 
 

@@ -67,7 +67,8 @@ class AgentConfig:
     compile: bool = _f(False, "torch.compile the SAC loss functions (~20 s once per process, cached on "
                               "disk; falls back to eager with a warning if it fails)")
     matmul_dtype: Literal["fp32", "bf16"] = _f("fp32", "SAC matmul precision: bf16 = autocast (fp32 weights, "
-                                                       "fp32 LayerNorm/losses); pays off with compile on")
+                                                       "fp32 LayerNorm/losses); pays off with compile on, on a GPU or a "
+                                                       "CPU with native bf16 (`rlif doctor` says)")
     cuda_graph: bool = _f(False, "RLPD: the whole update (utd critic steps, actor, temperature, target update) "
                                  "replayed as one CUDA graph on a CUDA device, batch staged in pinned buffers, "
                                  "NaN guard on the device; without CUDA the same code runs eagerly")

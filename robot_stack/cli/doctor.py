@@ -149,7 +149,11 @@ def check_cuda() -> Check:
 
         if torch.cuda.is_available():
             return Check("cuda", "info", f"{torch.cuda.get_device_name(0)}", required=False)
-        return Check("cuda", "info", f"not available: learner runs on CPU ({torch.get_num_threads()} threads)",
+        from learner.bench_preset import cpu_bf16_native
+
+        bf16 = ("native bf16: agent.matmul_dtype=bf16 with agent.compile=true pays off" if cpu_bf16_native()
+                else "no native bf16: keep agent.matmul_dtype=fp32")
+        return Check("cuda", "info", f"not available: learner runs on CPU ({torch.get_num_threads()} threads; {bf16})",
                      required=False)
     except Exception as e:  # noqa: BLE001
         return Check("cuda", "info", f"torch not importable: {e}", required=False)

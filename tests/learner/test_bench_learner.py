@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from learner import bench_learner
+from learner import bench_learner, bench_preset
 
 pytestmark = pytest.mark.unit
 
@@ -22,3 +22,23 @@ def test_quick_bench_reports_the_device_and_each_variant():
     assert r["train_step_critic_steps_per_s"] == pytest.approx(r["train_step_updates_per_s"] * r["train_step_utd"],
                                                                rel=0.01)
     assert r["train_step_graph_captured"] is False or torch.cuda.is_available()
+    # the experiment presets' small learner, per variant (quick: eager only)
+    assert r["preset_eager_ms_per_update"] > 0 and r["preset_threads"] == 1 and r["preset_utd"] == 2
+    assert isinstance(r["cpu_bf16_native"], bool)
+    assert torch.get_num_threads() == r["threads"]  # the preset's 1 thread does not leak out
+
+
+@pytest.mark.parametrize("flags, native", [("fpu sse avx512f avx512_bf16 avx512_vnni", True),
+                                           ("fpu sse avx512f amx_bf16 amx_tile", True),
+                                           ("fpu sse avx2 fma", False)])
+def test_native_bf16_is_read_from_the_cpu_flags(tmp_path, flags, native):
+    info = tmp_path / "cpuinfo"
+    info.write_text(f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+    assert bench_preset.cpu_bf16_native(info) is native
+
+
+def test_arm_features_line_and_a_missing_file_are_understood(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nFeatures\t: fp asimd bf16 i8mm\n")
+    assert bench_preset.cpu_bf16_native(info) is True
+    assert bench_preset.cpu_bf16_native(tmp_path / "absent") is False

@@ -39,3 +39,7 @@ def test_doctor_passes_here_with_json(tmp_path):
     assert by_name["ros 2 pub/sub"]["level"] == "ok" and "median" in by_name["ros 2 pub/sub"]["detail"]
     assert by_name["mujoco render"]["level"] == "ok"
     assert by_name["spacemouse"]["required"] is False
+    from learner.bench_preset import cpu_bf16_native
+
+    if "not available" in by_name["cuda"]["detail"]:  # the CPU learner's precision advice matches this CPU
+        assert ("no native bf16" in by_name["cuda"]["detail"]) is not cpu_bf16_native()
