@@ -45,7 +45,20 @@ def pack(tensors: dict[str, torch.Tensor], kind: str, meta: dict[str, Any]) -> b
     cpu = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
     meta_json = json.dumps(meta)
     header = {"rlif.kind": kind, "rlif.meta": meta_json, "rlif.sha256": _digest(cpu, kind, meta_json)}
-    return st_save(cpu, metadata=header)
+    return _canonical(st_save(cpu, metadata=header))
+
+
+def _canonical(blob: bytes) -> bytes:
+    """The same file with its metadata keys sorted: safetensors writes them in the order of a hash
+    map seeded afresh for every map, so equal content would give different bytes (and file hashes).
+    The header is re-padded with spaces to 8-byte alignment; tensor offsets are relative to the
+    data that follows it, so the data bytes are kept as they are."""
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n])
+    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+    text += b" " * (-(8 + len(text)) % 8)
+    return struct.pack("<Q", len(text)) + text + blob[8 + n:]
 
 
 def unpack(blob: bytes, kind: str, name: str = "<bytes>") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
