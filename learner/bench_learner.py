@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from learner import bench_preset, bench_train_step
+from learner import bench_train_step
 from learner.config import AgentConfig
 from learner.nets import TanhGaussianActor
 
@@ -97,13 +97,15 @@ class PlainSAC:
         return {"critic_loss": loss.item(), "actor_loss": actor_loss.item(), "alpha": alpha.item()}
 
 
-def _batches(n: int, rng: np.random.Generator) -> list[dict[str, np.ndarray]]:
+def random_batches(n: int, rng: np.random.Generator, rows: int = BATCH, obs: int = OBS,
+                   act: int = ACT) -> list[dict[str, np.ndarray]]:
+    """`n` synthetic SAC batches of `rows` rows, as numpy arrays (what `update` is handed)."""
     f = np.float32
-    return [{"obs": rng.standard_normal((BATCH, OBS)).astype(f),
-             "action": rng.uniform(-1, 1, (BATCH, ACT)).astype(f),
-             "next_obs": rng.standard_normal((BATCH, OBS)).astype(f),
-             "reward": -(rng.random(BATCH) < 0.05).astype(f),
-             "mask": (rng.random(BATCH) > 0.01).astype(f)} for _ in range(n)]
+    return [{"obs": rng.standard_normal((rows, obs)).astype(f),
+             "action": rng.uniform(-1, 1, (rows, act)).astype(f),
+             "next_obs": rng.standard_normal((rows, obs)).astype(f),
+             "reward": -(rng.random(rows) < 0.05).astype(f),
+             "mask": (rng.random(rows) > 0.01).astype(f)} for _ in range(n)]
 
 
 def _rate(update, batches: list, n: int) -> float:
@@ -182,7 +184,7 @@ def run(quick: bool = False, progress: bool = True) -> dict:
     update's matmuls alone (interleaved in the same rounds). `--quick`: eager and graph, a few
     updates.
     """
-    batches = _batches(8, np.random.default_rng(0))
+    batches = random_batches(8, np.random.default_rng(0))
     names = ["eager", "graph"] if quick else list(VARIANTS)
     warm, n, rounds = (2, 5, 1) if quick else (10, 200 if torch.cuda.is_available() else 40, 5)
     agents, compile_s = {}, {}
@@ -226,6 +228,8 @@ def run(quick: bool = False, progress: bool = True) -> dict:
     if progress:
         print("train_step at the RLPD real-robot ratio (learner/bench_train_step.py) ...", file=sys.stderr)
     out.update(bench_train_step.run(quick=quick))
+    from learner import bench_preset  # it reads this module's variants and batches
+
     out.update(bench_preset.run(quick=quick, progress=progress))
     return out
 

@@ -21,7 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-VARIANTS = {"eager": {}, "compiled": {"compile": True}, "compiled_bf16": {"compile": True, "matmul_dtype": "bf16"}}
+from learner.bench_learner import VARIANTS as BENCH_VARIANTS
+from learner.bench_learner import random_batches
+
+VARIANTS = {k: BENCH_VARIANTS[k] for k in ("eager", "compiled", "compiled_bf16")}
 BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")  # /proc/cpuinfo flags of native bf16 arithmetic
 
 
@@ -38,13 +41,6 @@ def cpu_bf16_native(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return False
 
 
-def _batches(rows: int, n: int, obs: int, act: int) -> list[dict[str, np.ndarray]]:
-    rng, f = np.random.default_rng(0), np.float32
-    return [{"obs": rng.standard_normal((rows, obs)).astype(f), "action": rng.uniform(-1, 1, (rows, act)).astype(f),
-             "next_obs": rng.standard_normal((rows, obs)).astype(f), "reward": -(rng.random(rows) < 0.05).astype(f),
-             "mask": (rng.random(rows) > 0.01).astype(f)} for _ in range(n)]
-
-
 def run(quick: bool = False, progress: bool = True) -> dict:
     """ms per update of the presets' learner per variant (quick: eager only, a few updates)."""
     from learner.agents import make_agent
@@ -55,8 +51,7 @@ def run(quick: bool = False, progress: bool = True) -> dict:
     fields = {**SMALL_RLPD, "hidden": tuple(SMALL_RLPD["hidden"]), "device": "cpu"}
     names = ["eager"] if quick else list(VARIANTS)
     warm, n, rounds = (1, 3, 1) if quick else (20, 100, 3)
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(fields["threads"])  # what each cell gets (make_agent sets it too)
+    threads_before = torch.get_num_threads()  # make_agent sets the preset's 1 thread: restored after
     try:
         agents = {}
         for name in names:
@@ -64,7 +59,7 @@ def run(quick: bool = False, progress: bool = True) -> dict:
                 print(f"presets' learner: warming up {name} ...", file=sys.stderr)
             cfg = AgentConfig(**fields, **VARIANTS[name])
             agents[name] = make_agent(cfg, obs, act, seed=0)
-            batches = _batches(cfg.batch_size * cfg.utd, 4, obs, act)
+            batches = random_batches(4, np.random.default_rng(0), cfg.batch_size * cfg.utd, obs, act)
             for i in range(warm):  # torch.compile compiles here
                 agents[name].update(batches[i % len(batches)])
         ms: dict[str, list[float]] = {k: [] for k in names}
