@@ -214,9 +214,8 @@ def test_absolute_target_joint_state_and_hole_frame(cell):
 
 
 # ---- speed changes keep the physics bit for bit ------------------------------------------------
-# sha256 of observations, joint state and step outcomes over whole episodes, computed with the
-# twin as it was before its hot loop was optimised (cached MjData views, inlined force check).
-# Valid for the mujoco/numpy builds and the CPU kernel family they were computed with.
+# sha256 of observations, joint state and step outcomes over whole episodes: any change to the
+# twin's hot loop (cached MjData views, the inlined force check) must keep these bits.
 # (mujoco, numpy, machine, AVX-512) -> digests: MuJoCo and numpy pick other kernels on AVX-512
 # hosts, so each host type has its own bits; a platform not listed here skips the check.
 TRAJECTORY_DIGESTS = {
