@@ -3,8 +3,9 @@
 How a run's config is built (docs/architecture.md "Config"):
 1. every component dataclass has runnable defaults (the *base*);
 2. a profile `launch/NAME.yaml` may `extends:` another profile and gives only overrides
-   under `config:` (a profile is base + overrides, never a copy);
-3. `--set section.key=value` overrides from the CLI (value parsed as YAML, then type-checked);
+   under `config:` (a profile is base + overrides, never a copy; read by `robot_stack.profiles`);
+3. `--set section.key=value` overrides from the CLI (value parsed as YAML, then type-checked;
+   applied by `robot_stack.config_merge`);
 4. `validate()` fails fast with a message naming the key (first every number: finite and in the
    range its field metadata declares, `config_check.check_numbers`); the resolved config is
    saved as `config.yaml` in the run folder. YAML input is read with bounds (`config_check`).
@@ -14,22 +15,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import types
-import typing
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
 from learner.config import AgentConfig, ReplayConfig
-from robot_stack.config_check import (MAX_YAML_BYTES, MAX_YAML_VALUES, ConfigError, check_numbers,  # noqa: F401
-                                      load_yaml, positive as _positive, read_yaml_file, show as _show)
+# ConfigError, check_numbers, load_yaml, merge, parse_set, LAUNCH_DIR and load_profile are part of
+# this module's interface: callers build and read configs through `robot_stack.config` alone.
+from robot_stack.config_check import ConfigError, check_numbers, load_yaml, read_yaml_file  # noqa: F401
+from robot_stack.config_check import positive as _positive
+from robot_stack.config_merge import describe as describe_fields, merge, parse_set
+from robot_stack.profiles import LAUNCH_DIR, load_profile  # noqa: F401
 from sim.config import CellConfig, OperatorConfig, VisionConfig
 from sim.config_fields import doc_field as _f
 from teleop.config import TeleopConfig
 
-LAUNCH_DIR = Path(__file__).resolve().parent.parent / "launch"
 # Fast DDS 3's builtin transport sets ('' = not set: the environment's). UDPv4 on the robot: the
 # franka_ros2 driver runs ROS 2 Jazzy (Fast DDS 2), whose shared memory these Kilted wheels (Fast
 # DDS 3) cannot read; and on a loaded 2-core machine the twin stand-in's best-effort state went
@@ -266,171 +268,6 @@ def _check(ok: bool, key: str, why: str) -> None:
         raise ConfigError(f"config {key}: {why}")
 
 
-# ---------------------------------------------------------------- type checking of values
-def _coerce(value: Any, tp: Any, key: str) -> Any:
-    origin = typing.get_origin(tp)
-    if origin is Literal:
-        allowed = typing.get_args(tp)
-        if value not in allowed:
-            raise ConfigError(f"config {key}: {_show(value)} is not one of {list(allowed)}")
-        return value
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for a in args:
-            if a is type(None):
-                continue
-            try:
-                return _coerce(value, a, key)
-            except ConfigError as e:
-                errors.append(str(e))
-        raise ConfigError(f"config {key}: {_show(value)} matches none of {args}")
-    if origin is tuple:
-        args = typing.get_args(tp)
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"config {key}: expected a list, got {_show(value)}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(v, args[0], key) for v in value)
-        if len(args) != len(value):
-            raise ConfigError(f"config {key}: expected {len(args)} values, got {len(value)}")
-        return tuple(_coerce(v, a, key) for v, a in zip(value, args))
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"config {key}: expected true/false, got {_show(value)}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"config {key}: expected an integer, got {_show(value)}")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"config {key}: expected a number, got {_show(value)}")
-        try:
-            return float(value)
-        except OverflowError:
-            raise ConfigError(f"config {key}: must be a finite number, got {_show(value)}") from None
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"config {key}: expected a string, got {_show(value)}")
-        return value
-    raise ConfigError(f"config {key}: unsupported field type {tp}")
-
-
-def merge(obj: Any, overrides: dict[str, Any], prefix: str = "") -> Any:
-    """Return a copy of dataclass `obj` with nested `overrides` applied and type-checked."""
-    if not isinstance(overrides, dict):
-        raise ConfigError(f"config {prefix or '<root>'}: expected a mapping, got {_show(overrides)}")
-    hints = typing.get_type_hints(type(obj))
-    names = [f.name for f in fields(obj)]
-    changes = {}
-    for k, v in overrides.items():
-        key = f"{prefix}{_show(k) if not isinstance(k, str) or len(k) > 60 else k}"
-        if k not in names:
-            raise ConfigError(f"config {key}: unknown key; allowed: {', '.join(names)}")
-        cur = getattr(obj, k)
-        if is_dataclass(cur):
-            changes[k] = merge(cur, v, key + ".")
-        else:
-            changes[k] = _coerce(v, hints[k], key)
-    return replace(obj, **changes)
-
-
-def parse_set(items: list[str] | None) -> dict[str, Any]:
-    """Turn `['agent.utd=4', 'cell.clearance_m=0.002']` into a nested override dict."""
-    out: dict[str, Any] = {}
-    for item in items or []:
-        if "=" not in item:
-            raise ConfigError(f"--set {_show(item)}: expected section.key=value")
-        dotted, raw = item.split("=", 1)
-        value = load_yaml(raw, f"--set {_show(item)}") if raw.strip() else ""
-        node = out
-        parts = dotted.strip().split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"--set {_show(item)}: {p} is also set to a value; set {p}.KEY or {p}, not both")
-        if isinstance(node.get(parts[-1]), dict):
-            raise ConfigError(f"--set {_show(item)}: {dotted.strip()} is a section; set {dotted.strip()}.KEY=VALUE")
-        node[parts[-1]] = value
-    return out
-
-
-# ---------------------------------------------------------------- profiles
-def profile_path(name: str, base: Path | None = None) -> Path:
-    """A profile by name (`launch/NAME.yaml`) or by a .yaml path; a relative path is taken from
-    `base` (the folder of the profile that `extends:` it) when given, else the working directory."""
-    p = Path(name)
-    if p.suffix in (".yaml", ".yml"):
-        cand = p if base is None or p.is_absolute() else base / p
-        if cand.is_file():
-            return cand
-        if base is not None:
-            raise ConfigError(f"profile {_show(name)} not found (looked in {base})")
-    cand = LAUNCH_DIR / f"{name}.yaml"
-    if not cand.exists():
-        known = sorted(x.stem for x in LAUNCH_DIR.glob("*.yaml"))
-        raise ConfigError(f"profile {_show(name)} not found in {LAUNCH_DIR}; known: {', '.join(known)}")
-    return cand
-
-
-_PROFILE_KEYS = {"extends": str, "description": str, "operator": str, "nodes": list, "remote": list,
-                 "config": dict}
-
-
-def _check_profile(path: Path, data: Any) -> dict[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"profile {path}: must be a mapping (extends:, nodes:, operator:, config:), "
-                          f"found a {type(data).__name__}")
-    for k, kind in _PROFILE_KEYS.items():
-        v = data.get(k)
-        if v is None:
-            continue
-        if not isinstance(v, kind) or (kind is str and not v.strip()):
-            want = {str: "a non-empty string", list: "a list of node names", dict: "a mapping"}[kind]
-            raise ConfigError(f"profile {path}: `{k}` must be {want}, got {_show(v)}")
-        if kind is list and not all(isinstance(x, str) for x in v):
-            raise ConfigError(f"profile {path}: `{k}` must be a list of node names, got {_show(v)}")
-    return data
-
-
-def load_profile(name: str) -> dict[str, Any]:
-    """Read a profile, resolving `extends:` chains; returns {'nodes': [...], 'config': {...}, ...}.
-    A relative `extends:` path (`base.yaml`, `../x.yaml`) is taken from the profile's own folder."""
-    chain: list[dict[str, Any]] = []
-    seen = set()
-    cur: str | None = name
-    base: Path | None = None
-    while cur:
-        path = profile_path(cur, base)
-        key = path.resolve()
-        if key in seen:
-            raise ConfigError(f"profile {_show(name)}: `extends` loops through {path}")
-        seen.add(key)
-        data = _check_profile(path, read_yaml_file(path, f"profile {path}"))
-        chain.append(data)
-        cur, base = data.get("extends"), path.parent
-    merged: dict[str, Any] = {"config": {}}
-    for data in reversed(chain):
-        for k, v in data.items():
-            if k == "config":
-                merged["config"] = _deep_merge(merged["config"], v or {})
-            elif k != "extends":
-                merged[k] = v
-    merged["name"] = Path(name).stem
-    return merged
-
-
-def _deep_merge(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def resolve(profile: str = "sim", sets: list[str] | None = None) -> RunConfig:
     """Base defaults + profile overrides + `--set` overrides, validated."""
     prof = load_profile(profile)
@@ -444,7 +281,7 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 
 
 def save(cfg: RunConfig, path: Path) -> None:
-    path.write_text(yaml.safe_dump(_plain(to_dict(cfg)), sort_keys=False))
+    path.write_text(yaml.safe_dump(plain(to_dict(cfg)), sort_keys=False))
 
 
 def load_saved(path: Path) -> RunConfig:
@@ -453,22 +290,15 @@ def load_saved(path: Path) -> RunConfig:
     return merge(RunConfig(), data).validate()
 
 
-def _plain(x: Any) -> Any:
+def plain(x: Any) -> Any:
+    """`to_dict`'s output with tuples as lists, for YAML."""
     if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
+        return {k: plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
+        return [plain(v) for v in x]
     return x
 
 
 def describe(obj: Any = None, prefix: str = "") -> list[tuple[str, Any, str]]:
-    """(key, default, doc) for every field, for `rlif config --help`-style listings."""
-    obj = obj if obj is not None else RunConfig()
-    rows = []
-    for f in fields(obj):
-        v = getattr(obj, f.name)
-        if is_dataclass(v):
-            rows += describe(v, f"{prefix}{f.name}.")
-        else:
-            rows.append((prefix + f.name, v, f.metadata.get("doc", "")))
-    return rows
+    """(key, default, doc) for every field of `obj` (default: the whole `RunConfig`)."""
+    return describe_fields(obj if obj is not None else RunConfig(), prefix)

@@ -1,4 +1,4 @@
-"""The labelled Float64MultiArray encoding of the topic contract (`robot_stack/topics.py`): values,
+"""The labelled Float64MultiArray encoding of the topic contract (`robot_stack/topics/`): values,
 then camera frames.
 
 A message holds its values first, one `layout.dim` entry per value (label, size 1, stride 1, in

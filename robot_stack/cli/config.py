@@ -25,5 +25,5 @@ def run(args: argparse.Namespace) -> int:
     elif args.json:
         emit_json(cfgmod.to_dict(cfg))
     else:
-        print(yaml.safe_dump(cfgmod._plain(cfgmod.to_dict(cfg)), sort_keys=False), end="")
+        print(yaml.safe_dump(cfgmod.plain(cfgmod.to_dict(cfg)), sort_keys=False), end="")
     return 0

@@ -57,7 +57,7 @@ def check_ros_roundtrip(n: int = 20) -> Check:
         from rclpy.executors import SingleThreadedExecutor
         from std_msgs.msg import Float64MultiArray
 
-        from robot_stack.topics import _qos
+        from robot_stack.topics import qos_profile
     except Exception as e:  # noqa: BLE001
         return Check("ros 2 pub/sub", "fail", f"rclpy import failed: {e}", fix)
     ctx = rclpy.Context()
@@ -66,8 +66,8 @@ def check_ros_roundtrip(n: int = 20) -> Check:
         node = rclpy.create_node("rlif_doctor", context=ctx)
         topic = f"/rlif_doctor_{os.getpid()}"
         got: list[float] = []
-        pub = node.create_publisher(Float64MultiArray, topic, _qos())
-        node.create_subscription(Float64MultiArray, topic, lambda m: got.append(time.perf_counter() - m.data[0]), _qos())
+        pub = node.create_publisher(Float64MultiArray, topic, qos_profile())
+        node.create_subscription(Float64MultiArray, topic, lambda m: got.append(time.perf_counter() - m.data[0]), qos_profile())
         ex = SingleThreadedExecutor(context=ctx)
         ex.add_node(node)
         deadline = time.monotonic() + 5.0

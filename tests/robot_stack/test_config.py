@@ -2,7 +2,7 @@
 import pytest
 import yaml
 
-from robot_stack import config as C
+from robot_stack import config as C, profiles
 
 pytestmark = pytest.mark.unit
 
@@ -48,7 +48,7 @@ def test_validation_fails_fast_naming_the_key():
 
 
 def test_profile_extends_is_base_plus_overrides(tmp_path, monkeypatch):
-    monkeypatch.setattr(C, "LAUNCH_DIR", tmp_path)
+    monkeypatch.setattr(profiles, "LAUNCH_DIR", tmp_path)
     (tmp_path / "a.yaml").write_text(yaml.safe_dump({"nodes": ["cell"], "config": {"agent": {"utd": 2, "lr": 1e-3}}}))
     (tmp_path / "b.yaml").write_text(yaml.safe_dump({"extends": "a", "config": {"agent": {"utd": 5}}}))
     prof = C.load_profile("b")
