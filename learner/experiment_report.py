@@ -209,6 +209,7 @@ def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results:
               f"{_pct(d.get('shifted', float('nan')))} |" for lv, d in ex.items()]
     lines += ["", "## Methods and controls", ""] + table_md(rows, experts)
     lines += ["", "## Targets", ""] + check_targets(rows, ex)
+    lines += ["", "## Wall time", ""] + wall_time_lines(results)
     lines += ["", "Training rate = operator-driven env steps / env steps in the first and last window between "
               "evaluation points (bc: 1.0, the expert drives; dagger: 0.0, the expert only labels). Deployment rate "
               "= operator-driven steps of the takeovers the policy caused / steps, when the final deterministic "
@@ -218,6 +219,26 @@ def write_report(run_dir: Path, spec_d: dict, experts: dict[str, dict], results:
     path = Path(run_dir) / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+POOL_SIZES = (1, 2, 4, 8, 16)
+
+
+def wall_time_lines(results: list[dict]) -> list[str]:
+    """The cells' time in all, and what the grid would take with N workers (`--workers N`): these cell
+    times replayed through the runner's pool (`experiment_runner.pool_wall_time`)."""
+    from learner.experiment import cell_key
+    from learner.experiment_runner import pool_wall_time
+
+    times = {(r["method"], r["expert"], r["seed"]): float(r["wall_s"]) for r in results}  # run order
+    if not times:
+        return ["No cells."]
+    longest = max(times, key=times.get)
+    pools = ", ".join(f"{n}: {pool_wall_time(times, n) / 60:.0f} min" for n in POOL_SIZES)
+    return [f"{len(times)} cells, {sum(times.values()) / 60:.0f} cell-minutes; the longest "
+            f"{cell_key(*longest)} {times[longest] / 60:.1f} min. These cell times replayed through "
+            f"the pool (`--workers N`; RL cells start first, rlif-random after its rlif cell), wall time by "
+            f"workers: {pools}. An estimate at the speed per core these cells ran at (a cell uses about one)."]
 
 
 def observation(results: list[dict]) -> str:

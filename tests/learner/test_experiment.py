@@ -109,6 +109,8 @@ def test_tiny_experiment_writes_every_output(tmp_path, ref_path):
     report = (tmp_path / "report.md").read_text()
     assert "| rlif | mid" in report and "## Targets" in report and "random-operator RLIF" in report
     assert "Training operator: `value`, the RLIF paper's value judge" in report  # what these cells trained with
+    one_worker = sum(r["wall_s"] for r in results) / 60  # the pool of one runs the cells back to back
+    assert f"## Wall time\n\n{len(results)} cells" in report and f"workers: 1: {one_worker:.0f} min" in report
     back = json.loads(json.dumps(summary_json(experts, results)))  # strict JSON (no NaN)
     row = next(m for m in back["methods"] if m["method"] == "rlif")
     assert {"held_out", "held_out_lo", "held_out_hi", "deploy_human_rate"} <= set(row)
@@ -132,12 +134,15 @@ def test_resume_skips_finished_cells_and_reruns_changed_ones(tmp_path, ref_path)
 
 @pytest.mark.slow
 def test_parallel_workers_give_the_results_of_one_process(tmp_path, ref_path):
-    spec = replace(TINY, methods=("rlif", "rlif-random", "bc"), steps=30, eval_every=30, point_deploy=False)
+    spec = replace(TINY, methods=("bc", "rlif", "rlif-random"), steps=30, eval_every=30, point_deploy=False)
     cfgs = _cfgs(ref_path)
     _, one = run_experiment(spec, cfgs, tmp_path / "one")
-    done = []
-    _, two = run_experiment(spec, cfgs, tmp_path / "two", workers=2, on_cell_done=lambda k, r: done.append(k))
+    done, started = [], []
+    _, two = run_experiment(spec, cfgs, tmp_path / "two", workers=2, on_cell_done=lambda k, r: done.append(k),
+                            on_cell_start=lambda k, skipped: started.append(k))
     assert sorted(done) == sorted(cell_key(m, "mid", 0) for m in spec.methods)
+    # the pool starts the RL cell first although bc comes first in run order; rlif-random waits for rlif
+    assert started[:2] == ["rlif-mid-s0", "bc-mid-s0"] and started[2] == "rlif-random-mid-s0"
     for a, b in zip(one, two):
         def same(r):  # what a run measured (wall time aside), NaN-safe
             return json.dumps([r["method"], [{k: v for k, v in p.items() if k != "wall_s"} for p in r["points"]],
