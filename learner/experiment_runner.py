@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import multiprocessing as mp
+import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
@@ -76,6 +77,23 @@ def run_cells(spec, cfgs, run_dir: Path, workers: int = 1,
         pending.sort(key=start_order_key)  # in place: skip_finished removes from this same list
         _run_pool(pending, job, workers, on_cell_start, finish, skip_finished)
     return [done[cell_key(*c)] for c in order]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: taskset, cgroup cpusets), else all."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(n_cells: int, threads_per_cell: int, cores: int | None = None) -> int:
+    """`rlif experiment`'s default `--workers`: one cell per free core, i.e. `cores` (default: the
+    usable ones) shared out at `threads_per_cell` torch threads each (`agent.threads`; 0 = all
+    cores, so one cell at a time), never more than there are cells. 1 runs in process."""
+    cores = usable_cores() if cores is None else cores
+    per_cell = threads_per_cell if threads_per_cell > 0 else cores
+    return max(1, min(n_cells, cores // per_cell))
 
 
 def dependency(cell: tuple[str, str, int]) -> tuple[str, str, int] | None:

@@ -45,7 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--final-episodes", type=int, default=None,
                    help="episodes of each final set per cell (held-out, sampled, shifted, deployment); default: "
                         "the preset's")
-    p.add_argument("--workers", type=int, default=1, help="cells run in this many parallel processes (default 1)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="cells run in this many parallel processes (default: one per usable core at agent.threads "
+                        "each, at most one per cell; 1 = in this process, with per-episode progress)")
     p.add_argument("--report-only", action="store_true",
                    help="run nothing: write the report from the cells already finished in --run-dir (a partial "
                         "table of a grid still running)")
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from learner.experiment_report import aggregate, summary_json, write_all
 
     spec = _spec(args)
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers {args.workers}: must be >= 1", 2)
     obs_sets = ["vision.image_size=64"] if args.obs == "image" else []
     cfg = cfgmod.resolve(args.profile, _preset_sets(args.preset) + obs_sets + list(args.set) + output_sets(args))
@@ -107,6 +109,10 @@ def run(args: argparse.Namespace) -> int:
                    vision=cfg.vision if cfg.vision.enabled else None)
     command = "rlif experiment " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["experiment"] else sys.argv[1:])
     cells = spec.cells()
+    if args.workers is None:
+        from learner.experiment_runner import default_workers
+
+        args.workers = default_workers(len(cells), cfg.agent.threads)
     print(f"rlif experiment: {len(cells)} cells ({', '.join(spec.methods)} x {', '.join(spec.experts)} x seeds "
           f"{','.join(map(str, spec.seeds))}), {spec.steps} env steps each, {args.workers} worker(s); "
           f"run folder {run_dir}", file=sys.stderr, flush=True)

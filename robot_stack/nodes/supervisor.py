@@ -13,6 +13,7 @@ import dataclasses
 from robot_stack import contract
 from robot_stack import topics as T
 from robot_stack.nodes.base import RlifNode
+from sim.contract import Step
 
 
 class SupervisorNode(RlifNode):
@@ -59,7 +60,7 @@ class SupervisorNode(RlifNode):
             m = T.unpack_step(msg, self.obs_labels, self.action_labels, self.cameras)
         except T.TopicError:
             return
-        if isinstance(m, T.Step):
+        if isinstance(m, Step):
             self.sup.state.on_command(m.episode, m.step, int(m.source))
 
     def close(self):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.contract import EpisodeEnd
+from sim.contract import EpisodeEnd, Step
 from robot_stack import config as cfgmod
 from robot_stack import contract
 from robot_stack import topics as T
@@ -31,7 +31,7 @@ class Probe:
         self.lock = threading.Lock()
         self.commands: list[tuple[float, T.Command]] = []
         self.commands_sent: list[tuple[float, T.Command]] = []  # (source timestamp, s)
-        self.steps: list[tuple[float, T.Step]] = []
+        self.steps: list[tuple[float, Step]] = []
         self.ends: list[tuple[float, EpisodeEnd]] = []
         self.observations: list[tuple[float, T.Observation]] = []
         self.events: list[tuple[float, T.Event]] = []
@@ -160,7 +160,7 @@ class Probe:
         with self.lock:
             return {k for t, k in self.obs_sent if t > t0}
 
-    def executed_since(self, t0: float, source=None) -> list[T.Step]:
+    def executed_since(self, t0: float, source=None) -> list[Step]:
         """The steps the clock executed (its `step` topic) that arrived after t0, of `source`."""
         with self.lock:
             return [s for t, s in self.steps if t >= t0 and (source is None or s.source == source)]

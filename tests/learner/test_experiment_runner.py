@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from learner.experiment import spec_from_preset
-from learner.experiment_runner import dependency, pool_wall_time, start_order_key
+from learner.experiment_runner import (default_workers, dependency, pool_wall_time, start_order_key,
+                                       usable_cores)
 
 pytestmark = pytest.mark.unit
 RL = ("rlif", "rlif-random")
@@ -52,3 +53,12 @@ def test_more_workers_never_take_longer_on_the_full_grid_shape():
 def test_workers_below_one_are_refused():
     with pytest.raises(ValueError, match="workers=0"):
         pool_wall_time({("bc", "mid", 0): 1.0}, 0)
+
+
+def test_default_workers_give_each_cell_its_threads_of_the_usable_cores():
+    assert default_workers(59, 1, cores=16) == 16  # the presets: one thread per cell, one cell per core
+    assert default_workers(4, 1, cores=16) == 4  # never more workers than cells
+    assert default_workers(59, 4, cores=16) == 4 and default_workers(59, 3, cores=16) == 5
+    assert default_workers(59, 0, cores=16) == 1  # agent.threads 0 = all cores: one cell at a time
+    assert default_workers(59, 8, cores=2) == 1 and default_workers(0, 1, cores=2) == 1  # at least one
+    assert 1 <= default_workers(59, 1) == min(59, usable_cores())  # this machine's own cores

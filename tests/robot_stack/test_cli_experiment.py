@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from learner.experiment_runner import usable_cores
+
 pytestmark = pytest.mark.e2e
 RLIF = [sys.executable, "-m", "robot_stack.cli.main"]
 TINY = ["--methods", "rlif,hg-dagger,bc", "--steps", "30", "--eval-every", "30", "--eval-episodes", "1",
@@ -56,6 +58,7 @@ def test_experiment_smoke_json_files_and_resume(tmp_path, ref_file):
     args = [*TINY, "--set", f"operator.reference={ref_file}", "--run-dir", str(tmp_path)]
     r = rlif("experiment", *args, "--json")
     assert r.returncode == 0, r.stderr[-3000:]
+    assert f"{min(3, usable_cores())} worker(s)" in r.stderr  # the default: a cell per usable core
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert set(out["expert_success"]) == {"mid"}
     assert [x["method"] for x in out["methods"]] == ["rlif", "hg-dagger", "bc"]
