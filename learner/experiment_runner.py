@@ -4,8 +4,8 @@ A cell is *ready* when what it depends on is finished: `rlif-random` needs the r
 same expert and seed (its takeover rate). Finished cells (result file with the matching
 fingerprint) are skipped; the rest run in process (`workers` = 1, with per-episode progress)
 or in a pool of spawned processes (one cell each; torch threads as `agent.threads` says), which
-starts the long cells first (`start_order`). A failed cell stops the run with its error once the cells in flight have finished; their results
-are kept, so the re-run resumes.
+starts the long cells first (`start_order_key`). A failed cell stops the run with its error once
+the cells in flight have finished; their results are kept, so the re-run resumes.
 """
 from __future__ import annotations
 
