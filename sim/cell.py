@@ -151,6 +151,7 @@ class TwinCell:
         if r is None:
             if gl.PROBLEM:
                 raise gl.unavailable()
+            gl.load_before_context()
             try:
                 r = mujoco.Renderer(self.model, height, width)
             except (ImportError, AttributeError, RuntimeError, mujoco.FatalError) as e:  # no usable GL context

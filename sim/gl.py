@@ -13,6 +13,8 @@ A camera frame asked for while disabled raises `RenderUnavailable`: one line nam
 from __future__ import annotations
 
 import ctypes
+import importlib
+import importlib.util
 import os
 import sys
 
@@ -64,6 +66,22 @@ def choose() -> str:
     os.environ["MUJOCO_GL"] = "disable"
     os.environ[REASON_VAR] = PROBLEM  # child processes (graph nodes) inherit the decision and the reason
     return "disable"
+
+
+# Python packages that bundle their own LLVM and crash (SIGSEGV in their library's initialisers)
+# when loaded into a process where Mesa's software renderer (llvmpipe, with its libLLVM) already
+# made a GL context: triton, which the CUDA builds of torch from PyPI install and which
+# `torch.optim` imports through torch._dynamo (seen: torch 2.13.0+cu130, triton 3.7.1, Mesa EGL).
+# Loaded before the first context, both coexist.
+LOAD_BEFORE_GL = ("triton",)
+
+
+def load_before_context() -> None:
+    """Import the installed packages of `LOAD_BEFORE_GL` (call before creating a GL context);
+    nothing where they are not installed, as with the CPU builds of torch."""
+    for name in LOAD_BEFORE_GL:
+        if name not in sys.modules and importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
 
 
 def unavailable(detail: str = "") -> RenderUnavailable:

@@ -112,6 +112,7 @@ def check_mujoco_render() -> Check:
     if gl.PROBLEM:
         return Check("mujoco render", "warn", f"physics ok, no camera frames: {gl.PROBLEM}", gl.FIX, required=False)
     try:
+        gl.load_before_context()
         with mujoco.Renderer(model, 48, 64) as r:
             r.update_scene(data, camera="c")
             img = r.render()

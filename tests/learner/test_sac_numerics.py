@@ -42,6 +42,8 @@ PINNED = {
         "paper": "274115e758c33fba7b3dfec621933598d277746a0687354770ff99e8e04af89f",
     },
 }
+# PyPI's CUDA build on a CPU (scripts/offrobot_env.sh): the same CPU kernels, the same digests
+PINNED[("2.13.0+cu130", "AVX512")] = PINNED[("2.13.0+cpu", "AVX512")]
 
 
 def batch(n: int, seed: int, obs: int = 5, act: int = 2) -> dict[str, np.ndarray]:
