@@ -18,7 +18,7 @@ from sim.config import CellConfig
 pytestmark = pytest.mark.unit
 
 
-def _frame_with(monkeypatch, tmp_path, packages: tuple[str, ...]) -> list[set[str]]:
+def _frame_with(monkeypatch, packages: tuple[str, ...]) -> list[set[str]]:
     """Render one frame with LOAD_BEFORE_GL = `packages`; the names of those packages already
     imported each time a GL context was made."""
     monkeypatch.setattr(gl, "LOAD_BEFORE_GL", packages)
@@ -44,13 +44,13 @@ def test_an_installed_llvm_package_is_imported_before_the_first_context(monkeypa
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, name, raising=False)
     try:
-        assert _frame_with(monkeypatch, tmp_path, (name,)) == [{name}]
+        assert _frame_with(monkeypatch, (name,)) == [{name}]
     finally:
         sys.modules.pop(name, None)
 
 
-def test_a_package_that_is_not_installed_is_skipped(monkeypatch, tmp_path):
-    assert _frame_with(monkeypatch, tmp_path, ("rlif_no_such_package",)) == [set()]
+def test_a_package_that_is_not_installed_is_skipped(monkeypatch):
+    assert _frame_with(monkeypatch, ("rlif_no_such_package",)) == [set()]
     assert "rlif_no_such_package" not in sys.modules
 
 
